@@ -1,0 +1,359 @@
+import * as tf from '@tensorflow/tfjs';
+import { Observable } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import {
+  batchLength,
+  disposeBatch,
+  isTensorData,
+  readData,
+  splitTensors,
+  type Batch,
+  type EpochReader,
+  type TensorData,
+  type TrainingData,
+} from './data.js';
+import { TrainingError } from './errors.js';
+import { DATA_SOURCE_EVENT, type Logs, type TrainingEvent, type TrainParams } from './events.js';
+import { getLearningRate, setLearningRate } from './learning-rate.js';
+import { RunEngine } from './run-engine.js';
+import { checkInteger, checkNumber } from './validate.js';
+
+/** Options of {@link fit}; every field is optional. */
+export interface FitOptions {
+  /** The epoch to stop before (Keras' `epochs`). @default 1 */
+  readonly epochs?: number;
+  /** The first epoch to run, for resuming. @default 0 */
+  readonly initialEpoch?: number;
+  /** Samples per batch for in-memory tensors. @default 32 */
+  readonly batchSize?: number;
+  /** Shuffle in-memory tensors each epoch. @default true */
+  readonly shuffle?: boolean;
+  /** Seeds the shuffle of in-memory tensors: the order depends on (seed, epoch) only. */
+  readonly seed?: number;
+  /** Fraction of in-memory tensors held out (the last samples, before shuffling) for validation. */
+  readonly validationSplit?: number;
+  /** Data evaluated at the end of each epoch into `val_*` logs. */
+  readonly validationData?: TrainingData;
+  /** Batches per epoch (Keras' `steps_per_epoch`); default: one pass over the data. */
+  readonly stepsPerEpoch?: number;
+  /** Batches per validation; default: one pass over the validation data. */
+  readonly validationSteps?: number;
+  /** Aborting it cancels the run at the next batch boundary; the stream errors with its reason. */
+  readonly signal?: AbortSignal;
+  /** The run's id. @default a random UUID */
+  readonly runId?: string;
+  /** The `seq` of the first event (a resumed run continues its log). @default 0 */
+  readonly firstSeq?: number;
+}
+
+const trainingModels = new WeakMap<tf.LayersModel, string>();
+
+/**
+ * Trains a compiled tfjs model; the run is a cold Observable of training events.
+ *
+ * Subscribing starts one run; unsubscribing cancels it at the next batch boundary. Operators
+ * steer the run through {@link controlOf}. The stream completes after `trainEnd` and after all
+ * deferred work settled; it errors with a {@link TrainingError} that names the epoch and batch.
+ *
+ * ## Example
+ * ```ts
+ * import { fit, toHistory } from '@rxfit/core';
+ * const history = await lastValueFrom(fit(model, { xs, ys }, { epochs: 5, validationSplit: 0.2 }).pipe(toHistory()));
+ * ```
+ * @param model - A compiled `tf.LayersModel`.
+ * @param data - Tensors, a batch source, an async iterable of batches or a `tf.data.Dataset`.
+ * @param options - See {@link FitOptions}.
+ * @returns The run's events.
+ * @throws RangeError/TypeError at call time for bad options.
+ */
+export function fit(model: tf.LayersModel, data: TrainingData, options: FitOptions = {}): Observable<TrainingEvent> {
+  const settings = checkFitOptions(model, data, options);
+  return new Observable<TrainingEvent>((subscriber) => {
+    const runId = options.runId ?? randomUUID();
+    const optimizer = model.optimizer;
+    const engine = new RunEngine(subscriber, {
+      runId,
+      ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
+      model,
+      learningRate: { get: () => getLearningRate(optimizer), set: (lr) => setLearningRate(optimizer, lr) },
+    });
+    let cancelled = false;
+    const owner = trainingModels.get(model);
+    if (owner !== undefined || trainingFlag(model).isTraining) {
+      subscriber.error(
+        new Error(
+          `fit: this model is already training${owner ? ` in run ${owner}` : ' (tfjs model.fit)'}; wait for that run to end or train another model`,
+        ),
+      );
+      return;
+    }
+    trainingModels.set(model, runId);
+    trainingFlag(model).isTraining = true;
+    const checkCancelled = (): boolean => {
+      if (options.signal?.aborted) throw options.signal.reason;
+      return cancelled;
+    };
+    const release = () => {
+      engine.close();
+      trainingModels.delete(model);
+      trainingFlag(model).isTraining = false;
+    };
+    train(model, data, settings, engine, checkCancelled).then(
+      () => {
+        release();
+        subscriber.complete();
+      },
+      (error: unknown) => {
+        release();
+        subscriber.error(error);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  });
+}
+
+interface FitSettings {
+  readonly epochs: number;
+  readonly initialEpoch: number;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number | undefined;
+  readonly validationSplit: number | undefined;
+  readonly validationData: TrainingData | undefined;
+  readonly stepsPerEpoch: number | undefined;
+  readonly validationSteps: number | undefined;
+}
+
+function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: FitOptions): FitSettings {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new TypeError('fit: model must be a tf.LayersModel (tf.sequential() or tf.model())');
+  }
+  if (!model.optimizer) {
+    throw new TypeError('fit: the model is not compiled: call model.compile({ optimizer, loss }) first');
+  }
+  const { epochs = 1, initialEpoch = 0, batchSize = 32, shuffle = true } = options;
+  checkInteger('fit', 'epochs', epochs, 1);
+  checkInteger('fit', 'initialEpoch', initialEpoch, 0);
+  checkInteger('fit', 'batchSize', batchSize, 1);
+  if (options.stepsPerEpoch !== undefined) checkInteger('fit', 'stepsPerEpoch', options.stepsPerEpoch, 1);
+  if (options.validationSteps !== undefined) checkInteger('fit', 'validationSteps', options.validationSteps, 1);
+  if (options.seed !== undefined) checkInteger('fit', 'seed', options.seed, 0);
+  if (options.firstSeq !== undefined) checkInteger('fit', 'firstSeq', options.firstSeq, 0);
+  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: shuffle must be a boolean, got ${String(shuffle)}`);
+  if (options.validationSplit !== undefined) {
+    checkNumber('fit', 'validationSplit', options.validationSplit, { min: 0, max: 1, open: true });
+    if (!isTensorData(data)) {
+      throw new TypeError('fit: validationSplit needs in-memory { xs, ys } tensors; give validationData for other data');
+    }
+    if (options.validationData !== undefined) {
+      throw new TypeError('fit: give validationSplit or validationData, not both');
+    }
+  }
+  if (initialEpoch >= epochs) {
+    throw new RangeError(`fit: initialEpoch (${initialEpoch}) must be less than epochs (${epochs})`);
+  }
+  return {
+    epochs,
+    initialEpoch,
+    batchSize,
+    shuffle,
+    seed: options.seed,
+    validationSplit: options.validationSplit,
+    validationData: options.validationData,
+    stepsPerEpoch: options.stepsPerEpoch,
+    validationSteps: options.validationSteps,
+  };
+}
+
+/** The loop itself: Keras' `fit` order of callbacks, as events. */
+async function train(
+  model: tf.LayersModel,
+  data: TrainingData,
+  settings: FitSettings,
+  engine: RunEngine,
+  checkCancelled: () => boolean,
+): Promise<void> {
+  const readers: EpochReader[] = [];
+  const owned: tf.Tensor[] = [];
+  try {
+    let trainData = data;
+    let validationData = settings.validationData;
+    if (settings.validationSplit !== undefined && isTensorData(data)) {
+      const split = splitTensors(data, settings.validationSplit);
+      owned.push(...allTensors(split.train), ...allTensors(split.validation));
+      trainData = split.train;
+      validationData = split.validation;
+    }
+    const tensorOptions = { batchSize: settings.batchSize, shuffle: settings.shuffle, seed: settings.seed };
+    const training = readData(trainData, tensorOptions);
+    readers.push(training);
+    const validation = validationData ? readData(validationData, { ...tensorOptions, shuffle: false }) : undefined;
+    if (validation) readers.push(validation);
+
+    const names = model.metricsNames;
+    const params: TrainParams = {
+      epochs: settings.epochs,
+      initialEpoch: settings.initialEpoch,
+      ...optional('stepsPerEpoch', settings.stepsPerEpoch ?? training.batchesPerEpoch),
+      ...optional('samples', training.samples),
+      ...optional('batchSize', training.batchSize),
+      metrics: validation ? [...names, ...names.map((n) => `val_${n}`)] : [...names],
+      backend: tf.getBackend(),
+    };
+    engine.epoch = settings.initialEpoch;
+    engine.emit({ type: 'trainBegin', params });
+    if (training.description) {
+      engine.control.emit(DATA_SOURCE_EVENT, { role: 'training', description: training.description });
+    }
+    if (validation?.description) {
+      engine.control.emit(DATA_SOURCE_EVENT, { role: 'validation', description: validation.description });
+    }
+    await engine.settle();
+    if (checkCancelled()) return;
+
+    let lastLogs: Logs | undefined;
+    let epoch = settings.initialEpoch;
+    for (; epoch < settings.epochs && !engine.stopping; epoch++) {
+      engine.epoch = epoch;
+      engine.batch = undefined;
+      engine.emit({ type: 'epochBegin', epoch });
+      await engine.settle();
+      if (checkCancelled()) return;
+
+      const totals = new Map<string, number>();
+      let seen = 0;
+      let batch = 0;
+      const batches = training.open(epoch, settings.stepsPerEpoch);
+      try {
+        while (!engine.stopping) {
+          const next = await batches.next();
+          if (next.done) break;
+          engine.batch = batch;
+          const size = batchLength(next.value);
+          let values: number[];
+          try {
+            engine.emit({ type: 'batchBegin', epoch, batch });
+            await engine.settle();
+            values = await trainStep(model, next.value);
+          } finally {
+            disposeBatch(next.value);
+          }
+          const logs: Record<string, number> = {};
+          names.forEach((name, i) => {
+            logs[name] = values[i]!;
+            totals.set(name, (totals.get(name) ?? 0) + values[i]! * size);
+          });
+          logs['size'] = size;
+          seen += size;
+          engine.emit({ type: 'batchEnd', epoch, batch, logs: Object.freeze(logs) });
+          await engine.settle();
+          if (checkCancelled()) return;
+          batch++;
+        }
+      } finally {
+        await batches.return?.();
+      }
+      engine.batch = undefined;
+      if (batch === 0 && !engine.stopping) {
+        throw new Error(
+          'the training data yielded no batch in this epoch (an async generator can be iterated only once: give a BatchSource or stepsPerEpoch)',
+        );
+      }
+      const logs: Record<string, number> = {};
+      for (const [name, total] of totals) logs[name] = total / seen;
+      if (validation) {
+        const validationLogs = await evaluate(model, validation, epoch, settings.validationSteps);
+        for (const [name, value] of Object.entries(validationLogs)) logs[`val_${name}`] = value;
+        if (checkCancelled()) return;
+      }
+      logs['lr'] = engine.control.learningRate;
+      lastLogs = Object.freeze(logs);
+      engine.emit({ type: 'epochEnd', epoch, logs: lastLogs });
+      await engine.settle();
+      if (checkCancelled()) return;
+    }
+    engine.emit({
+      type: 'trainEnd',
+      epoch: Math.max(settings.initialEpoch, epoch - 1),
+      reason: engine.stopping ? 'stopped' : 'completed',
+      ...(lastLogs ? { logs: lastLogs } : {}),
+    });
+    await engine.settle();
+  } catch (cause) {
+    const error =
+      cause instanceof TrainingError || (cause as Error | undefined)?.name === 'AbortError'
+        ? cause
+        : new TrainingError({ runId: engine.control.runId, epoch: engine.epoch, batch: engine.batch }, cause);
+    if (!checkCancelledQuietly(checkCancelled)) {
+      engine.emit({
+        type: 'trainEnd',
+        epoch: engine.epoch,
+        reason: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    throw error;
+  } finally {
+    for (const reader of readers) reader.dispose();
+    tf.dispose(owned);
+  }
+}
+
+function checkCancelledQuietly(checkCancelled: () => boolean): boolean {
+  try {
+    return checkCancelled();
+  } catch {
+    return true;
+  }
+}
+
+/** One optimizer step on one batch; returns the loss and metric values in `metricsNames` order. */
+async function trainStep(model: tf.LayersModel, batch: Batch): Promise<number[]> {
+  const result = await model.trainOnBatch(batch.xs as tf.Tensor | tf.Tensor[], batch.ys as tf.Tensor | tf.Tensor[]);
+  return Array.isArray(result) ? result : [result];
+}
+
+/** Keras' `evaluate` over validation batches: metric means weighted by batch size. */
+async function evaluate(
+  model: tf.LayersModel,
+  validation: EpochReader,
+  epoch: number,
+  steps: number | undefined,
+): Promise<Record<string, number>> {
+  const names = model.metricsNames;
+  const totals = new Array<number>(names.length).fill(0);
+  let seen = 0;
+  const batches = validation.open(epoch, steps);
+  for (let next = await batches.next(); !next.done; next = await batches.next()) {
+    const size = batchLength(next.value);
+    let scalars: tf.Scalar | tf.Scalar[];
+    try {
+      scalars = model.evaluate(next.value.xs as tf.Tensor, next.value.ys as tf.Tensor, { batchSize: size });
+    } finally {
+      disposeBatch(next.value);
+    }
+    const list = Array.isArray(scalars) ? scalars : [scalars];
+    const values = await Promise.all(list.map((s) => s.data()));
+    tf.dispose(list);
+    values.forEach((v, i) => (totals[i]! += v[0]! * size));
+    seen += size;
+  }
+  if (seen === 0) throw new Error('the validation data yielded no batch');
+  return Object.fromEntries(names.map((name, i) => [name, totals[i]! / seen]));
+}
+
+function allTensors(data: TensorData): tf.Tensor[] {
+  const list = (side: tf.Tensor | readonly tf.Tensor[]) => (side instanceof tf.Tensor ? [side] : [...side]);
+  return [...list(data.xs), ...list(data.ys)];
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** tfjs' own guard against concurrent `model.fit` calls (protected in its typings). */
+function trainingFlag(model: tf.LayersModel): { isTraining: boolean } {
+  return model as unknown as { isTraining: boolean };
+}

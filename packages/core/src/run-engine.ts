@@ -1,0 +1,148 @@
+import type { Subscriber } from 'rxjs';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { attachControl, type CommandOptions, type RunControl, type StopOptions } from './control.js';
+import { WARNING_EVENT, type TrainingEvent, type TrainingEventBody } from './events.js';
+
+/** How the engine reads and changes the learning rate of what it trains. */
+export interface LearningRatePort {
+  get(): number;
+  set(lr: number): void;
+}
+
+/** Options of {@link RunEngine}. */
+export interface RunEngineOptions {
+  readonly runId: string;
+  /** The `seq` of the first event; a resumed run continues its log's numbering. @default 0 */
+  readonly firstSeq?: number;
+  readonly model: LayersModel | undefined;
+  readonly learningRate: LearningRatePort;
+  readonly now?: () => number;
+}
+
+/**
+ * The machinery shared by {@link fit} and `scriptedRun`: numbers and freezes events, attaches
+ * the run's control to them, turns commands into events, and collects deferred work.
+ *
+ * Commands given while an event travels down the operators are queued and emitted right after
+ * it (a queue against re-entrancy, as redux-observable's epic middleware), so every operator
+ * sees events in `seq` order.
+ */
+export class RunEngine {
+  readonly control: RunControl;
+  /** Where the loop is, for the commands' events. */
+  epoch = 0;
+  batch: number | undefined = undefined;
+  private nextSeq: number;
+  private emitting = false;
+  private readonly queue: TrainingEventBody[] = [];
+  private readonly pending = new Set<Promise<unknown>>();
+  private deferredError: { error: unknown } | undefined;
+  private stopRequested = false;
+  private closed = false;
+
+  constructor(
+    private readonly subscriber: Subscriber<TrainingEvent>,
+    private readonly options: RunEngineOptions,
+  ) {
+    this.nextSeq = options.firstSeq ?? 0;
+    this.control = this.makeControl();
+  }
+
+  /** Whether an operator asked the run to stop. */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /** Emits an event now, then every command it caused, in order. */
+  emit(body: TrainingEventBody): void {
+    this.queue.push(body);
+    if (this.emitting) return;
+    this.emitting = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const event = Object.freeze({
+          ...next,
+          runId: this.options.runId,
+          seq: this.nextSeq++,
+          time: (this.options.now ?? Date.now)(),
+        }) as TrainingEvent;
+        if (!this.closed) attachControl(event, this.control);
+        this.subscriber.next(event);
+      }
+    } finally {
+      this.emitting = false;
+    }
+  }
+
+  /**
+   * Waits until every deferred promise settled, including those deferred meanwhile.
+   * @throws the first error a deferred promise rejected with.
+   */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) {
+      await Promise.allSettled([...this.pending]);
+    }
+    if (this.deferredError) throw this.deferredError.error;
+  }
+
+  /** Ends the control: commands given after the run ended are ignored, events carry none. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private makeControl(): RunControl {
+    const engine = this;
+    const by = (options?: CommandOptions): string => options?.by ?? 'user';
+    return {
+      runId: this.options.runId,
+      model: this.options.model,
+      get learningRate() {
+        return engine.options.learningRate.get();
+      },
+      get stopping() {
+        return engine.stopRequested;
+      },
+      stop(reason: string, options?: StopOptions) {
+        if (engine.closed || engine.stopRequested) return;
+        engine.stopRequested = true;
+        engine.emit({
+          type: 'stopRequested',
+          epoch: engine.epoch,
+          ...(engine.batch === undefined ? {} : { batch: engine.batch }),
+          by: by(options),
+          reason,
+          ...(options?.details ? { details: options.details } : {}),
+        });
+      },
+      setLearningRate(lr: number, options?: CommandOptions) {
+        if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+          throw new RangeError(
+            `setLearningRate: the learning rate must be a finite number >= 0, got ${String(lr)} (from ${by(options)})`,
+          );
+        }
+        if (engine.closed) return;
+        const from = engine.options.learningRate.get();
+        if (from === lr) return;
+        engine.options.learningRate.set(lr);
+        engine.emit({ type: 'learningRateChanged', epoch: engine.epoch, from, to: lr, by: by(options) });
+      },
+      emit(name: string, data: unknown) {
+        if (engine.closed) return;
+        engine.emit({ type: 'custom', epoch: engine.epoch, name, data });
+      },
+      warn(message: string, options?: CommandOptions) {
+        this.emit(WARNING_EVENT, { by: by(options), message });
+      },
+      defer(work: Promise<unknown>) {
+        const tracked = work.then(
+          () => undefined,
+          (error: unknown) => {
+            engine.deferredError ??= { error };
+          },
+        );
+        engine.pending.add(tracked);
+        void tracked.finally(() => engine.pending.delete(tracked));
+      },
+    };
+  }
+}
