@@ -38,6 +38,11 @@ export interface RunControl {
   setLearningRate(lr: number, options?: CommandOptions): void;
   /** Appends a `custom` event with the next `seq`, seen by every operator. */
   emit(name: string, data: unknown): void;
+  /**
+   * Records that a checkpoint was written: appends a `checkpointSaved` event. Call it when the
+   * file is complete (after the rename), from the deferred work that wrote it.
+   */
+  checkpointSaved(saved: { readonly path: string; readonly monitor?: string; readonly value?: number }): void;
   /** Appends a `custom` {@link WARNING_EVENT} event. */
   warn(message: string, options?: CommandOptions): void;
   /**

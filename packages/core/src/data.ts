@@ -209,13 +209,18 @@ export function readBatches(data: BatchSource | AsyncIterable<Batch> | tf.data.D
     open(_epoch, steps) {
       if (steps === undefined) return iterable[Symbol.asyncIterator]();
       carried ??= iterable[Symbol.asyncIterator]();
-      const source = carried;
+      let source = carried;
       let left = steps;
       return {
         next: async () => {
           if (left-- <= 0) return { done: true, value: undefined };
-          const result = await source.next();
-          if (result.done) carried = undefined;
+          let result = await source.next();
+          if (result.done) {
+            // Exhausted within the epoch: restart once (a re-iterable source) to fill the steps.
+            carried = iterable[Symbol.asyncIterator]();
+            source = carried;
+            result = await source.next();
+          }
           return result;
         },
       };

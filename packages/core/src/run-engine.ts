@@ -130,6 +130,16 @@ export class RunEngine {
         if (engine.closed) return;
         engine.emit({ type: 'custom', epoch: engine.epoch, name, data });
       },
+      checkpointSaved(saved) {
+        if (engine.closed) return;
+        engine.emit({
+          type: 'checkpointSaved',
+          epoch: engine.epoch,
+          path: saved.path,
+          ...(saved.monitor === undefined ? {} : { monitor: saved.monitor }),
+          ...(saved.value === undefined ? {} : { value: saved.value }),
+        });
+      },
       warn(message: string, options?: CommandOptions) {
         this.emit(WARNING_EVENT, { by: by(options), message });
       },
