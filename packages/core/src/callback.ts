@@ -3,6 +3,7 @@ import { controlOf, type RunControl } from './control.js';
 import type { Logs, TrainingEvent, TrainParams } from './events.js';
 
 /** What a hook may return: nothing, or a promise the loop waits for before the next step. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- hooks written as `() => { ... }` return void
 export type HookResult = void | Promise<unknown>;
 
 /**

@@ -124,7 +124,7 @@ export function epochOrder(n: number, epoch: number, seed: number | undefined): 
 export function readTensors(data: TensorData, options: TensorReadOptions): EpochReader {
   const xs = tensorsOf(data.xs);
   const ys = tensorsOf(data.ys);
-  const samples = xs[0]!.shape[0]!;
+  const samples = xs[0]!.shape[0];
   for (const t of [...xs, ...ys]) {
     if (t.shape[0] !== samples) {
       throw new RangeError(
@@ -169,7 +169,7 @@ export function readTensors(data: TensorData, options: TensorReadOptions): Epoch
 export function splitTensors(data: TensorData, fraction: number): { train: TensorData; validation: TensorData } {
   const xs = tensorsOf(data.xs);
   const ys = tensorsOf(data.ys);
-  const n = xs[0]!.shape[0]!;
+  const n = xs[0]!.shape[0];
   const at = Math.floor(n * (1 - fraction));
   if (at <= 0 || at >= n) {
     throw new RangeError(

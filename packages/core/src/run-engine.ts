@@ -91,68 +91,71 @@ export class RunEngine {
   }
 
   private makeControl(): RunControl {
-    const engine = this;
+    // Arrow functions keep `this` bound to the engine inside the control's methods.
     const by = (options?: CommandOptions): string => options?.by ?? 'user';
-    return {
+    const readRate = () => this.options.learningRate.get();
+    const isStopping = () => this.stopRequested;
+    const control: RunControl = {
       runId: this.options.runId,
       model: this.options.model,
       get learningRate() {
-        return engine.options.learningRate.get();
+        return readRate();
       },
       get stopping() {
-        return engine.stopRequested;
+        return isStopping();
       },
-      stop(reason: string, options?: StopOptions) {
-        if (engine.closed || engine.stopRequested) return;
-        engine.stopRequested = true;
-        engine.emit({
+      stop: (reason: string, options?: StopOptions) => {
+        if (this.closed || this.stopRequested) return;
+        this.stopRequested = true;
+        this.emit({
           type: 'stopRequested',
-          epoch: engine.epoch,
-          ...(engine.batch === undefined ? {} : { batch: engine.batch }),
+          epoch: this.epoch,
+          ...(this.batch === undefined ? {} : { batch: this.batch }),
           by: by(options),
           reason,
           ...(options?.details ? { details: options.details } : {}),
         });
       },
-      setLearningRate(lr: number, options?: CommandOptions) {
+      setLearningRate: (lr: number, options?: CommandOptions) => {
         if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
           throw new RangeError(
             `setLearningRate: the learning rate must be a finite number >= 0, got ${String(lr)} (from ${by(options)})`,
           );
         }
-        if (engine.closed) return;
-        const from = engine.options.learningRate.get();
+        if (this.closed) return;
+        const from = readRate();
         if (from === lr) return;
-        engine.options.learningRate.set(lr);
-        engine.emit({ type: 'learningRateChanged', epoch: engine.epoch, from, to: lr, by: by(options) });
+        this.options.learningRate.set(lr);
+        this.emit({ type: 'learningRateChanged', epoch: this.epoch, from, to: lr, by: by(options) });
       },
-      emit(name: string, data: unknown) {
-        if (engine.closed) return;
-        engine.emit({ type: 'custom', epoch: engine.epoch, name, data });
+      emit: (name: string, data: unknown) => {
+        if (this.closed) return;
+        this.emit({ type: 'custom', epoch: this.epoch, name, data });
       },
-      checkpointSaved(saved) {
-        if (engine.closed) return;
-        engine.emit({
+      checkpointSaved: (saved) => {
+        if (this.closed) return;
+        this.emit({
           type: 'checkpointSaved',
-          epoch: engine.epoch,
+          epoch: this.epoch,
           path: saved.path,
           ...(saved.monitor === undefined ? {} : { monitor: saved.monitor }),
           ...(saved.value === undefined ? {} : { value: saved.value }),
         });
       },
-      warn(message: string, options?: CommandOptions) {
-        this.emit(WARNING_EVENT, { by: by(options), message });
+      warn: (message: string, options?: CommandOptions) => {
+        control.emit(WARNING_EVENT, { by: by(options), message });
       },
-      defer(work: Promise<unknown>) {
+      defer: (work: Promise<unknown>) => {
         const tracked = work.then(
           () => undefined,
           (error: unknown) => {
-            engine.deferredError ??= { error };
+            this.deferredError ??= { error };
           },
         );
-        engine.pending.add(tracked);
-        void tracked.finally(() => engine.pending.delete(tracked));
+        this.pending.add(tracked);
+        void tracked.finally(() => this.pending.delete(tracked));
       },
     };
+    return control;
   }
 }

@@ -53,7 +53,7 @@ describe('setLearningRate', () => {
   it('scales an sgd step by the new rate', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
     const sgd = tf.train.sgd(0.1);
-    const step = () => sgd.minimize(() => w.square().sum() as tf.Scalar);
+    const step = () => sgd.minimize(() => w.square().sum<tf.Scalar>());
     step();
     const after1 = Array.from(w.dataSync()); // w - 0.1 * 2w = 0.8w
     setLearningRate(sgd, 0.5);
