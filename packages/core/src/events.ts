@@ -63,6 +63,8 @@ export type TrainingEventBody =
   | {
       readonly type: 'checkpointSaved';
       readonly epoch: number;
+      /** Set when the save happened during an epoch (`saveFreq` in batches). */
+      readonly batch?: number;
       readonly path: string;
       readonly monitor?: string;
       readonly value?: number;

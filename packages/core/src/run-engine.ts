@@ -137,6 +137,7 @@ export class RunEngine {
         this.emit({
           type: 'checkpointSaved',
           epoch: this.epoch,
+          ...(this.batch === undefined ? {} : { batch: this.batch }),
           path: saved.path,
           ...(saved.monitor === undefined ? {} : { monitor: saved.monitor }),
           ...(saved.value === undefined ? {} : { value: saved.value }),

@@ -1,0 +1,215 @@
+import { checkNumber, checkOneOf, controlOf, type TrainingEvent } from '@rxfit/core';
+import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import type { FileSystemPort } from './file-system.js';
+import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
+import {
+  autoDirection,
+  initialState,
+  reduce,
+  type CheckpointConfig,
+  type SavePoint,
+} from './reducer.js';
+import { saveModel } from './save-model.js';
+
+const NAME = 'modelCheckpoint';
+const INTS: ReadonlySet<string> = new Set(['epoch', 'batch']);
+
+/** Options of {@link modelCheckpoint}, Keras' `ModelCheckpoint` arguments in camelCase. */
+export interface ModelCheckpointOptions {
+  /**
+   * The checkpoint directory, a Python `str.format` template filled with `epoch` (1-based), `batch`
+   * (1-based, with `saveFreq: N`) and every log key: `'ckpt/{epoch:02d}-{val_loss:.2f}'`.
+   */
+  readonly filepath: string;
+  /** The log key that decides "best". @default 'val_loss' */
+  readonly monitor?: string;
+  /**
+   * `'min'`, `'max'`, or `'auto'`: loss- and error-like names are minimised, accuracy-like names
+   * (`acc`, `auc`, `precision`, `recall`, ...) maximised. @default 'auto'
+   */
+  readonly mode?: 'auto' | 'min' | 'max';
+  /** Save only when the monitored value beats the best so far. @default false */
+  readonly saveBestOnly?: boolean;
+  /** Save the weights (and optimizer state) without topology; load with `loadWeights`. @default false */
+  readonly saveWeightsOnly?: boolean;
+  /** `'epoch'`, or save every N batches, counted across epochs. @default 'epoch' */
+  readonly saveFreq?: 'epoch' | number;
+  /** The initial best value: with `saveBestOnly`, nothing is saved until a value beats it. */
+  readonly initialValueThreshold?: number;
+  /** Save the optimizer's state (iterations, moments) with the weights. @default true */
+  readonly includeOptimizer?: boolean;
+  /** The file operations (tests inject failures here). @default nodeFileSystem */
+  readonly fileSystem?: FileSystemPort;
+}
+
+/**
+ * Keras' `ModelCheckpoint` as an operator: saves the model (tfjs layers format, atomically) at
+ * each epoch end or every N batches, optionally only when the monitored value improves, and
+ * records each save as a `checkpointSaved` event. Saves are handed to the loop with
+ * `control.defer`, so they read the weights before the next step changes them. Replayed events
+ * update the best value and the batch count, and save nothing.
+ *
+ * ## Example
+ * ```ts
+ * import { fit } from '@rxfit/core';
+ * import { modelCheckpoint } from '@rxfit/checkpoint';
+ * const run$ = fit(model, data, { epochs: 20, validationSplit: 0.2 }).pipe(
+ *   modelCheckpoint({ filepath: 'checkpoints/best', monitor: 'val_acc', saveBestOnly: true }),
+ * );
+ * ```
+ * @param options - See {@link ModelCheckpointOptions}.
+ * @returns An operator that passes every event through unchanged.
+ * @throws TypeError/RangeError naming the option when an option is invalid, or when `mode: 'auto'`
+ *   cannot tell the direction of `monitor`; SyntaxError naming the template when `filepath` is malformed.
+ */
+export function modelCheckpoint(
+  options: ModelCheckpointOptions,
+): MonoTypeOperatorFunction<TrainingEvent> {
+  const settings = checkOptions(options);
+  return (source) =>
+    defer(() => {
+      let state = initialState(settings.config);
+      let queue: Promise<unknown> = Promise.resolve();
+      const warned = new Set<string>();
+      return source.pipe(
+        tap((event) => {
+          const step = reduce(state, event);
+          state = step.state;
+          const point = step.point;
+          const control = controlOf(event);
+          if (!point || !control) return;
+          if (point.warning && !warned.has(point.warning)) {
+            warned.add(point.warning);
+            control.warn(point.warning, { by: NAME });
+          }
+          let path: string;
+          try {
+            // Formatted at every save point, as Keras does, so a bad template fails at once.
+            path = formatPath(settings.template, settings.filepath, point);
+          } catch (error) {
+            control.defer(
+              Promise.reject(error instanceof Error ? error : new Error(String(error))),
+            );
+            return;
+          }
+          if (!point.save) return;
+          const model = control.model;
+          if (!model) {
+            control.defer(
+              Promise.reject(
+                new Error(`${NAME}: this run has no model to save (a scriptedRun without a model)`),
+              ),
+            );
+            return;
+          }
+          const work = queue.then(async () => {
+            await saveModel(model, path, {
+              weightsOnly: settings.saveWeightsOnly,
+              includeOptimizer: settings.includeOptimizer,
+              ...(settings.fileSystem ? { fileSystem: settings.fileSystem } : {}),
+            });
+            control.checkpointSaved({
+              path,
+              monitor: settings.config.monitor,
+              ...(point.value === undefined ? {} : { value: point.value }),
+            });
+          });
+          queue = work.catch(() => undefined);
+          control.defer(work);
+        }),
+      );
+    });
+}
+
+interface Settings {
+  readonly config: CheckpointConfig;
+  readonly filepath: string;
+  readonly fileSystem: FileSystemPort | undefined;
+  readonly template: readonly TemplatePart[];
+  readonly saveWeightsOnly: boolean;
+  readonly includeOptimizer: boolean;
+}
+
+function checkOptions(options: ModelCheckpointOptions): Settings {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      `${NAME}: options must be an object with a filepath, got ${String(options)}`,
+    );
+  }
+  const {
+    filepath,
+    monitor = 'val_loss',
+    mode = 'auto',
+    saveBestOnly = false,
+    saveWeightsOnly = false,
+    saveFreq = 'epoch',
+    initialValueThreshold,
+    includeOptimizer = true,
+  } = options;
+  if (typeof filepath !== 'string' || filepath === '') {
+    throw new TypeError(
+      `${NAME}: filepath must be a non-empty string, got ${JSON.stringify(filepath)}`,
+    );
+  }
+  let template: TemplatePart[];
+  try {
+    template = parseTemplate(filepath);
+  } catch (error) {
+    throw new SyntaxError(`${NAME}: filepath ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof monitor !== 'string' || monitor === '') {
+    throw new TypeError(
+      `${NAME}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`,
+    );
+  }
+  checkOneOf(NAME, 'mode', mode, ['auto', 'min', 'max']);
+  for (const [name, value] of Object.entries({ saveBestOnly, saveWeightsOnly, includeOptimizer })) {
+    if (typeof value !== 'boolean')
+      throw new TypeError(`${NAME}: ${name} must be a boolean, got ${String(value)}`);
+  }
+  if (
+    saveFreq !== 'epoch' &&
+    !(typeof saveFreq === 'number' && Number.isInteger(saveFreq) && saveFreq >= 1)
+  ) {
+    throw new RangeError(
+      `${NAME}: saveFreq must be 'epoch' or an integer >= 1 (batches), got ${JSON.stringify(saveFreq)}`,
+    );
+  }
+  if (initialValueThreshold !== undefined)
+    checkNumber(NAME, 'initialValueThreshold', initialValueThreshold);
+  const direction = mode === 'auto' ? autoDirection(monitor) : mode;
+  if (direction === undefined) {
+    throw new RangeError(
+      `${NAME}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimized or maximized; pass mode: 'min' or mode: 'max'`,
+    );
+  }
+  return {
+    config: { monitor, direction, saveBestOnly, saveFreq, initialValueThreshold },
+    filepath,
+    fileSystem: options.fileSystem,
+    template,
+    saveWeightsOnly,
+    includeOptimizer,
+  };
+}
+
+/** Keras' `_get_file_path`: `epoch` and `batch` 1-based; a log named `batch` wins over the batch index. */
+function formatPath(template: readonly TemplatePart[], filepath: string, point: SavePoint): string {
+  const values: Record<string, number> = { ...point.logs, epoch: point.epoch + 1 };
+  if (point.batch !== undefined && !Object.hasOwn(point.logs, 'batch'))
+    values['batch'] = point.batch + 1;
+  try {
+    return pythonFormat(template, values, { ints: INTS });
+  } catch (error) {
+    const where =
+      point.batch === undefined
+        ? `epoch ${point.epoch}`
+        : `epoch ${point.epoch}, batch ${point.batch}`;
+    throw new Error(
+      `${NAME}: failed to format filepath "${filepath}" at ${where}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
