@@ -46,7 +46,7 @@ export interface FitOptions {
   readonly firstSeq?: number;
 }
 
-const trainingModels = new WeakMap<tf.LayersModel, string>();
+const trainingModels = new WeakMap<tf.LayersModel, ModelLock>();
 
 /**
  * Trains a compiled tfjs model; the run is a cold Observable of training events.
@@ -77,41 +77,50 @@ export function fit(model: tf.LayersModel, data: TrainingData, options: FitOptio
       model,
       learningRate: { get: () => getLearningRate(optimizer), set: (lr) => setLearningRate(optimizer, lr) },
     });
-    let cancelled = false;
-    const owner = trainingModels.get(model);
-    if (owner !== undefined || trainingFlag(model).isTraining) {
+    const previous = trainingModels.get(model);
+    if ((previous && !previous.cancelled) || (!previous && trainingFlag(model).isTraining)) {
       subscriber.error(
         new Error(
-          `fit: this model is already training${owner ? ` in run ${owner}` : ' (tfjs model.fit)'}; wait for that run to end or train another model`,
+          `fit: this model is already training${previous ? ` in run ${previous.runId}` : ' (tfjs model.fit)'}; wait for that run to end or train another model`,
         ),
       );
       return;
     }
-    trainingModels.set(model, runId);
-    trainingFlag(model).isTraining = true;
+    const lock: ModelLock = { runId, cancelled: false, done: Promise.resolve() };
     const checkCancelled = (): boolean => {
       if (options.signal?.aborted) throw options.signal.reason;
-      return cancelled;
+      return lock.cancelled;
     };
-    const release = () => {
-      engine.close();
-      trainingModels.delete(model);
-      trainingFlag(model).isTraining = false;
-    };
-    train(model, data, settings, engine, checkCancelled).then(
-      () => {
-        release();
-        subscriber.complete();
-      },
-      (error: unknown) => {
-        release();
-        subscriber.error(error);
-      },
-    );
+    // A cancelled run finishes its current step before it lets go of the model: wait for it.
+    lock.done = (previous?.done ?? Promise.resolve())
+      .then(async () => {
+        if (lock.cancelled) return;
+        trainingModels.set(model, lock);
+        trainingFlag(model).isTraining = true;
+        try {
+          await train(model, data, settings, engine, checkCancelled);
+        } finally {
+          engine.close();
+          if (trainingModels.get(model) === lock) trainingModels.delete(model);
+          trainingFlag(model).isTraining = false;
+        }
+      })
+      .then(
+        () => subscriber.complete(),
+        (error: unknown) => subscriber.error(error),
+      );
+    trainingModels.set(model, lock);
     return () => {
-      cancelled = true;
+      lock.cancelled = true;
     };
   });
+}
+
+/** Who trains a model now; a cancelled run keeps it until its current step is done. */
+interface ModelLock {
+  readonly runId: string;
+  cancelled: boolean;
+  done: Promise<void>;
 }
 
 interface FitSettings {

@@ -217,6 +217,20 @@ describe('fit', () => {
     tf.dispose([xs, ys]);
   });
 
+  it('lets a new run start right after an operator error cancelled the previous one', async () => {
+    const model = tinyModel();
+    const { xs, ys } = tinyData(64);
+    const failing$ = fit(model, { xs, ys }, { epochs: 5, batchSize: 8 }).pipe(
+      tap((e) => {
+        if (e.type === 'batchEnd' && e.batch === 1) throw new Error('operator broke');
+      }),
+    );
+    await assert.rejects(lastValueFrom(failing$), /operator broke/);
+    const events = await lastValueFrom(fit(model, { xs, ys }, { epochs: 1, batchSize: 32 }).pipe(toArray()));
+    assert.equal(events.at(-1)!.type, 'trainEnd');
+    tf.dispose([xs, ys]);
+  });
+
   it('rejects bad options when called, naming the option', () => {
     const model = tinyModel();
     const { xs, ys } = tinyData(8);

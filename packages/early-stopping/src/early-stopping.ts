@@ -1,0 +1,263 @@
+import * as tf from '@tensorflow/tfjs';
+import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  controlOf,
+  type RunControl,
+  type TrainingEvent,
+} from '@rxfit/core';
+import {
+  inferDirection,
+  initialState,
+  reduce,
+  type EarlyStoppingConfig,
+  type EarlyStoppingDecision,
+} from './reducer.js';
+
+/** The name the operator gives in `stopRequested.by`, warnings and its custom events. */
+export const EARLY_STOPPING = 'earlyStopping';
+
+/**
+ * The name of the `custom` event emitted after the best weights were set back at the end of a
+ * run: `data` is {@link WeightsRestoredData}.
+ */
+export const WEIGHTS_RESTORED_EVENT = 'weightsRestored';
+
+/** The `data` of a {@link WEIGHTS_RESTORED_EVENT} event. */
+export interface WeightsRestoredData {
+  readonly by: string;
+  /** The epoch whose end-of-epoch weights the model now holds. */
+  readonly epoch: number;
+  readonly monitor: string;
+  /** The monitored value at that epoch. */
+  readonly value: number;
+}
+
+/** Options of {@link earlyStopping}; every field is optional. */
+export interface EarlyStoppingOptions {
+  /** The `epochEnd` log key to watch. @default 'val_loss' */
+  readonly monitor?: string;
+  /** The smallest change that counts as an improvement (its absolute value is used). @default 0 */
+  readonly minDelta?: number;
+  /** Monitored epochs without improvement after which the run stops. @default 0 */
+  readonly patience?: number;
+  /**
+   * `min`, `max`, or `auto`: loss- and error-like names (`loss`, `val_loss`, `mse`, `mae`, ...)
+   * are minimised, accuracy-, AUC-, precision-, recall-, F1-like names maximised; any other name
+   * throws when the factory is called. @default 'auto'
+   */
+  readonly mode?: 'auto' | 'min' | 'max';
+  /**
+   * A value an improvement must also beat to reset the wait counter (Keras 3): if no epoch beats
+   * it, the run stops after `patience` monitored epochs. @default undefined
+   */
+  readonly baseline?: number;
+  /** Set the best epoch's weights back when the run ends (completed or stopped, by anyone). @default false */
+  readonly restoreBestWeights?: boolean;
+  /** Epochs before this one are ignored (a warm-up). @default 0 */
+  readonly startFromEpoch?: number;
+  /** Lightning's `stopping_threshold`: stop as soon as the monitor is strictly better than this. @default undefined */
+  readonly stoppingThreshold?: number;
+  /** Lightning's `divergence_threshold`: stop as soon as the monitor is strictly worse than this. @default undefined */
+  readonly divergenceThreshold?: number;
+  /** Lightning's `check_finite`: stop when the monitor is NaN or ±Infinity. @default true */
+  readonly checkFinite?: boolean;
+}
+
+const KNOWN_OPTIONS = [
+  'monitor',
+  'minDelta',
+  'patience',
+  'mode',
+  'baseline',
+  'restoreBestWeights',
+  'startFromEpoch',
+  'stoppingThreshold',
+  'divergenceThreshold',
+  'checkFinite',
+] as const;
+
+/**
+ * Validates options and resolves them into the reducer's settings (`mode: 'auto'` becomes a direction).
+ *
+ * ## Example
+ * ```ts
+ * import { earlyStoppingConfig, initialState } from '@rxfit/early-stopping';
+ * const state = initialState(earlyStoppingConfig({ monitor: 'val_acc', patience: 3 }));
+ * ```
+ * @param options - See {@link EarlyStoppingOptions}.
+ * @returns The resolved settings.
+ * @throws TypeError for an option of the wrong type or an unknown option; RangeError for a value
+ * out of range, or a monitor whose direction `mode: 'auto'` cannot infer.
+ */
+export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlyStoppingConfig {
+  const owner = EARLY_STOPPING;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${owner}: options must be an object, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw new TypeError(`${owner}: unknown option '${key}' (known: ${KNOWN_OPTIONS.join(', ')})`);
+    }
+  }
+  const {
+    monitor = 'val_loss',
+    minDelta = 0,
+    patience = 0,
+    mode = 'auto',
+    baseline,
+    restoreBestWeights = false,
+    startFromEpoch = 0,
+    stoppingThreshold,
+    divergenceThreshold,
+    checkFinite = true,
+  } = options;
+  if (typeof monitor !== 'string' || monitor === '') {
+    throw new TypeError(
+      `${owner}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`,
+    );
+  }
+  checkNumber(owner, 'minDelta', minDelta);
+  checkInteger(owner, 'patience', patience, 0);
+  checkOneOf(owner, 'mode', mode, ['auto', 'min', 'max'] as const);
+  if (baseline !== undefined) checkNumber(owner, 'baseline', baseline);
+  checkBoolean(owner, 'restoreBestWeights', restoreBestWeights);
+  checkInteger(owner, 'startFromEpoch', startFromEpoch, 0);
+  if (stoppingThreshold !== undefined) checkNumber(owner, 'stoppingThreshold', stoppingThreshold);
+  if (divergenceThreshold !== undefined)
+    checkNumber(owner, 'divergenceThreshold', divergenceThreshold);
+  checkBoolean(owner, 'checkFinite', checkFinite);
+  const direction = mode === 'auto' ? inferDirection(monitor) : mode;
+  if (direction === undefined) {
+    throw new RangeError(
+      `${owner}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimised or maximised ` +
+        `(it knows loss/error-like names such as loss, val_loss, mse, mae, and accuracy-like names such as ` +
+        `acc, accuracy, auc, precision, recall, f1); pass mode: 'min' or mode: 'max'`,
+    );
+  }
+  return {
+    monitor,
+    direction,
+    minDelta: Math.abs(minDelta),
+    patience,
+    baseline,
+    startFromEpoch,
+    stoppingThreshold,
+    divergenceThreshold,
+    checkFinite,
+    restoreBestWeights,
+  };
+}
+
+/**
+ * Keras' `EarlyStopping` as an operator: stops the run when the monitored quantity has stopped
+ * improving, and can set the best epoch's weights back when the run ends.
+ *
+ * It follows Keras 3's algorithm (the wait counter grows before the comparison, `baseline` only
+ * gates its reset, patience never stops epoch 0) and adds Lightning's `stoppingThreshold`,
+ * `divergenceThreshold` and `checkFinite`. The `stopRequested` event's `details` say why
+ * (`cause`, `monitor`, `value`, `best`, `bestEpoch`, `patience`, `wait`). Replayed events rebuild
+ * the counters without side effects, so a resumed run keeps counting. State lives per
+ * subscription: one operator serves any number of runs.
+ *
+ * ## Example
+ * ```ts
+ * import { fit } from '@rxfit/core';
+ * import { earlyStopping } from '@rxfit/early-stopping';
+ * const run$ = fit(model, data, { epochs: 100, validationSplit: 0.2 }).pipe(
+ *   earlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true }),
+ * );
+ * ```
+ * @param options - See {@link EarlyStoppingOptions}.
+ * @returns An operator that passes every event through unchanged.
+ * @throws TypeError/RangeError at call time for bad options (see {@link earlyStoppingConfig}).
+ */
+export function earlyStopping(
+  options: EarlyStoppingOptions = {},
+): MonoTypeOperatorFunction<TrainingEvent> {
+  const config = earlyStoppingConfig(options);
+  return (source) =>
+    defer(() => {
+      let state = initialState(config);
+      // The best epoch's weights, kept (tf.keep) until the run ends; the only tensors we own.
+      let kept: { epoch: number; value: number; weights: tf.Tensor[] } | undefined;
+      let warnedNoModel = false;
+      const release = () => {
+        if (!kept) return;
+        for (const weight of kept.weights) weight.dispose();
+        kept = undefined;
+      };
+
+      const apply = (decision: EarlyStoppingDecision, run: RunControl) => {
+        switch (decision.kind) {
+          case 'warnMissingMonitor':
+            run.warn(decision.message, { by: EARLY_STOPPING });
+            break;
+          case 'monitored': {
+            if (!config.restoreBestWeights || (!decision.improved && kept)) break;
+            const model = run.model;
+            if (!model) {
+              if (!warnedNoModel) {
+                warnedNoModel = true;
+                const message =
+                  'restoreBestWeights: this run exposes no model, so no weights are kept';
+                run.warn(message, { by: EARLY_STOPPING });
+              }
+              break;
+            }
+            // Keras keeps the first monitored epoch's weights even when it is no improvement (it
+            // matters after a resume, whose best epoch was replayed and has no weights here).
+            // getWeights() returns the live variables: clone them, the optimizer reassigns those.
+            const weights = model.getWeights().map((weight) => tf.keep(weight.clone()));
+            release();
+            kept = { epoch: decision.epoch, value: decision.value, weights };
+            break;
+          }
+          case 'stop':
+            run.stop(decision.reason, { by: EARLY_STOPPING, details: decision.details });
+            break;
+          case 'restoreBestWeights': {
+            if (!kept || !run.model) break;
+            run.model.setWeights(kept.weights);
+            if (state.bestEpoch !== undefined && state.bestEpoch !== kept.epoch) {
+              run.warn(
+                `restoreBestWeights: the best epoch (${state.bestEpoch}) was replayed from a log and its weights are not available; restoring epoch ${kept.epoch} instead`,
+                { by: EARLY_STOPPING },
+              );
+            }
+            const data: WeightsRestoredData = {
+              by: EARLY_STOPPING,
+              epoch: kept.epoch,
+              monitor: config.monitor,
+              value: kept.value,
+            };
+            run.emit(WEIGHTS_RESTORED_EVENT, data);
+            break;
+          }
+        }
+      };
+
+      return source.pipe(
+        tap((event) => {
+          if (event.type === 'trainBegin' && event.runId !== state.runId) release();
+          const step = reduce(state, event);
+          state = step.state;
+          const run = controlOf(event);
+          // Replayed events only rebuild the state: no stop, no warning, no weights.
+          if (run) for (const decision of step.decisions) apply(decision, run);
+          // Synchronous, so operators further down see the restored weights at trainEnd (Keras'
+          // list order), and nothing is held once the run is over.
+          if (event.type === 'trainEnd') release();
+        }),
+        finalize(release),
+      );
+    });
+}
+
+function checkBoolean(owner: string, option: string, value: unknown): void {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${owner}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
+  }
+}

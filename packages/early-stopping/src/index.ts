@@ -1,0 +1,20 @@
+export {
+  earlyStopping,
+  earlyStoppingConfig,
+  EARLY_STOPPING,
+  WEIGHTS_RESTORED_EVENT,
+  type EarlyStoppingOptions,
+  type WeightsRestoredData,
+} from './early-stopping.js';
+export {
+  initialState,
+  reduce,
+  isImprovement,
+  inferDirection,
+  type Direction,
+  type StopCause,
+  type EarlyStoppingConfig,
+  type EarlyStoppingState,
+  type EarlyStoppingDecision,
+  type EarlyStoppingStep,
+} from './reducer.js';

@@ -1,0 +1,111 @@
+import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
+
+/** The name the operator gives in `stopRequested.by`. */
+export const TERMINATE_ON_NAN = 'terminateOnNaN';
+
+/** Options of {@link terminateOnNaN}. */
+export interface TerminateOnNaNOptions {
+  /**
+   * `false`: stop the run gracefully after the bad batch (the epoch ends, `trainEnd` says
+   * `stopped`). `true`: fail the run with a {@link NonFiniteLossError}. @default false
+   */
+  readonly raiseError?: boolean;
+}
+
+/**
+ * The error a run fails with when `raiseError` is set; `fit` wraps it as the `cause` of its
+ * `TrainingError`.
+ *
+ * ## Example
+ * ```ts
+ * import { NonFiniteLossError } from '@rxfit/terminate-on-nan';
+ * run$.subscribe({ error: (e) => { if (e.cause instanceof NonFiniteLossError) console.log(e.cause.batch); } });
+ * ```
+ */
+export class NonFiniteLossError extends Error {
+  override readonly name = 'NonFiniteLossError';
+  /** The epoch of the bad batch. */
+  readonly epoch: number;
+  /** The bad batch, counted from 0 within its epoch. */
+  readonly batch: number;
+  /** The loss: NaN, Infinity or -Infinity. */
+  readonly loss: number;
+
+  /**
+   * @param message - What happened.
+   * @param where - The epoch, batch and loss.
+   */
+  constructor(message: string, where: NonFiniteLoss) {
+    super(message);
+    this.epoch = where.epoch;
+    this.batch = where.batch;
+    this.loss = where.loss;
+  }
+}
+
+/**
+ * Keras' `TerminateOnNaN` as an operator: when a batch's `loss` is NaN or ±Infinity, stops the
+ * run after that batch, or fails it with `raiseError`.
+ *
+ * The stop is a `stopRequested` event with `by: 'terminateOnNaN'`, a reason naming the epoch and
+ * batch, and `details` `{ epoch, batch, loss }`; the epoch still ends, then `trainEnd` says
+ * `stopped`. With `raiseError`, the failure goes through the loop (`defer` of a rejection), so
+ * the loop emits `trainEnd {reason: 'failed'}`, lets go of the model and then errors the stream.
+ * Replayed events cause nothing.
+ *
+ * ## Example
+ * ```ts
+ * import { fit } from '@rxfit/core';
+ * import { terminateOnNaN } from '@rxfit/terminate-on-nan';
+ * const run$ = fit(model, data, { epochs: 20 }).pipe(terminateOnNaN());
+ * ```
+ * @param options - See {@link TerminateOnNaNOptions}.
+ * @returns An operator that passes every event through unchanged.
+ * @throws TypeError at call time for bad options.
+ */
+export function terminateOnNaN(
+  options: TerminateOnNaNOptions = {},
+): MonoTypeOperatorFunction<TrainingEvent> {
+  const owner = TERMINATE_ON_NAN;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${owner}: options must be an object, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'raiseError')
+      throw new TypeError(`${owner}: unknown option '${key}' (known: raiseError)`);
+  }
+  const { raiseError = false } = options;
+  if (typeof raiseError !== 'boolean') {
+    throw new TypeError(
+      `${owner}: raiseError must be a boolean, got ${JSON.stringify(raiseError)}`,
+    );
+  }
+  const config = { raiseError };
+  return (source) =>
+    defer(() => {
+      let state = initialState(config);
+      return source.pipe(
+        tap((event) => {
+          const step = reduce(state, event);
+          state = step.state;
+          const run = controlOf(event);
+          if (!run) return;
+          for (const decision of step.decisions) {
+            if (decision.kind === 'stop') {
+              run.stop(decision.reason, { by: owner, details: decision.details });
+            } else {
+              // Failing through the loop instead of throwing here: a throw would error the stream
+              // while the loop still holds the model, and it would end without a trainEnd event.
+              run.defer(
+                Promise.reject(
+                  new NonFiniteLossError(`${owner}: ${decision.message}`, decision.details),
+                ),
+              );
+            }
+          }
+        }),
+      );
+    });
+}
