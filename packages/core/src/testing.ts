@@ -103,6 +103,15 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
         subscriber.complete();
       },
       (error: unknown) => {
+        // As fit: a failed run ends with trainEnd 'failed' before the error.
+        if (!cancelled) {
+          engine.emit({
+            type: 'trainEnd',
+            epoch: engine.epoch,
+            reason: 'failed',
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
         engine.close();
         subscriber.error(error);
       },

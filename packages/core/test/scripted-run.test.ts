@@ -93,6 +93,20 @@ describe('scriptedRun', () => {
     assert.equal(firstTwo.length, 2);
   });
 
+  it('fails like fit when deferred work rejects: trainEnd failed, then the error', async () => {
+    const seen: TrainingEvent[] = [];
+    const run$ = scriptedRun(losses).pipe(
+      tap((e) => {
+        seen.push(e);
+        if (e.type === 'epochEnd' && e.epoch === 1) controlOf(e)!.defer(Promise.reject(new Error('disk full')));
+      }),
+    );
+    await assert.rejects(lastValueFrom(run$), /disk full/);
+    const end = seen.at(-1)!;
+    assert.equal(end.type === 'trainEnd' && end.reason, 'failed');
+    assert.equal(end.type === 'trainEnd' && end.error, 'disk full');
+  });
+
   it('rejects bad options', () => {
     assert.throws(() => scriptedRun([]), /at least one epoch/);
     assert.throws(() => scriptedRun(losses, { batchesPerEpoch: 0 }), /batchesPerEpoch must be an integer >= 1/);

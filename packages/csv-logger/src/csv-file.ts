@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { access, constants, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseString } from 'fast-csv';
+import { ROW_END, formatRow, rowCells, type CsvDialect } from './format.js';
+import type { CsvRow } from './reducer.js';
+
+/** The file system calls the logger makes; tests may inject failures. */
+export interface CsvFileSystem {
+  readText(path: string): Promise<string | undefined>;
+  writeAtomically(path: string, content: string): Promise<void>;
+  checkWritable(path: string): Promise<void>;
+}
+
+/**
+ * The real file system: reads, and whole-file writes through a temporary file in the same
+ * directory, fsync, rename and a directory fsync, so a crash leaves the old file or the new one.
+ *
+ * ## Example
+ * ```ts
+ * import { nodeFileSystem } from '@rxfit/csv-logger';
+ * await nodeFileSystem.writeAtomically('log.csv', 'epoch,loss\r\n0,1.0\r\n');
+ * ```
+ */
+export const nodeFileSystem: CsvFileSystem = {
+  async readText(path) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return undefined;
+      throw fileError(path, 'read', error);
+    }
+  },
+
+  async writeAtomically(path, content) {
+    const temporary = join(
+      dirname(path),
+      `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
+    );
+    try {
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw fileError(path, 'write', error);
+    }
+    await syncDirectory(dirname(path));
+  },
+
+  async checkWritable(path) {
+    try {
+      await access(dirname(path), constants.W_OK);
+    } catch (error) {
+      throw fileError(path, 'write', error);
+    }
+  },
+};
+
+/** The file's text as the logger holds it between writes, and its header. */
+export interface CsvFileContent {
+  readonly text: string;
+  /** The header's columns (`epoch` included), once there is a header. */
+  readonly columns: readonly string[] | undefined;
+}
+
+/**
+ * Reads the header of existing CSV text: the fields of its first line, or `undefined` when the
+ * first line is empty (Keras writes a header then).
+ */
+export async function readHeader(text: string, dialect: CsvDialect): Promise<string[] | undefined> {
+  const end = text.indexOf('\n');
+  const line = (end === -1 ? text : text.slice(0, end)).replace(/\r$/, '');
+  if (line === '') return undefined;
+  return new Promise<string[]>((resolve, reject) => {
+    const rows: string[][] = [];
+    parseString<string[], string[]>(line, { delimiter: dialect.separator, headers: false })
+      .on('error', reject)
+      .on('data', (row: string[]) => rows.push(row))
+      .on('end', () => resolve(rows[0] ?? []));
+  });
+}
+
+/** Text that ends a row, so that what follows starts on a line of its own. */
+export function endLine(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : text + ROW_END;
+}
+
+/**
+ * The text of a resumed run's file: the existing text cut after the last row the interrupted run
+ * is known (from its replayed events) to have written, then the known rows that did not reach the
+ * file. Rows after the cut are from the epoch that was interrupted and is run again.
+ */
+export async function reconcile(
+  existing: CsvFileContent,
+  rows: readonly CsvRow[],
+  columns: readonly string[],
+  dialect: CsvDialect,
+): Promise<string> {
+  const lines = await Promise.all(
+    rows.map(async (row) =>
+      (await formatRow(rowCells(columns, row.epoch, row.logs), dialect)).slice(0, -ROW_END.length),
+    ),
+  );
+  const starts = lineStarts(existing.text);
+  for (let k = rows.length - 1; k >= 0; k--) {
+    for (let i = starts.length - 1; i >= 0; i--) {
+      const { start, end, next } = starts[i]!;
+      if (existing.text.slice(start, end) === lines[k]) {
+        const kept = existing.text.slice(0, next);
+        return (
+          endLine(kept) +
+          lines
+            .slice(k + 1)
+            .map((line) => line + ROW_END)
+            .join('')
+        );
+      }
+    }
+  }
+  return endLine(existing.text) + lines.map((line) => line + ROW_END).join('');
+}
+
+function lineStarts(text: string): { start: number; end: number; next: number }[] {
+  const result: { start: number; end: number; next: number }[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const newline = text.indexOf('\n', start);
+    const next = newline === -1 ? text.length : newline + 1;
+    const end =
+      newline === -1
+        ? text.length
+        : newline > start && text[newline - 1] === '\r'
+          ? newline - 1
+          : newline;
+    result.push({ start, end, next });
+    start = next;
+  }
+  return result;
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // Makes the rename itself durable; some platforms cannot open a directory, which costs only that.
+  try {
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String(error.code)
+    : undefined;
+}
+
+function fileError(path: string, action: 'read' | 'write', cause: unknown): Error {
+  const directory = dirname(path);
+  const reasons: Record<string, string> = {
+    ENOENT: `the directory '${directory}' does not exist`,
+    ENOTDIR: `a part of '${directory}' is not a directory`,
+    EACCES: `permission denied (is '${directory}' writable?)`,
+    EPERM: `operation not permitted in '${directory}'`,
+    EISDIR: `'${path}' is a directory`,
+    EROFS: `'${directory}' is on a read-only file system`,
+    ENOSPC: 'no space left on the device',
+  };
+  const code = codeOf(cause);
+  const reason =
+    (code && reasons[code]) ?? (cause instanceof Error ? cause.message : String(cause));
+  return new Error(`csvLogger: cannot ${action} '${path}': ${reason}`, { cause });
+}

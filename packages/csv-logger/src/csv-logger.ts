@@ -1,0 +1,159 @@
+import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
+import {
+  endLine,
+  nodeFileSystem,
+  readHeader,
+  reconcile,
+  type CsvFileContent,
+  type CsvFileSystem,
+} from './csv-file.js';
+import { formatRow, rowCells, type CsvDialect } from './format.js';
+import { initialState, reduce, type CsvLoggerDecision } from './reducer.js';
+
+const BY = 'csvLogger';
+
+/** Options of {@link csvLogger}; the defaults are Keras'. */
+export interface CsvLoggerOptions {
+  /** One character between fields (not a quote or a line break). @default ',' */
+  readonly separator?: string;
+  /**
+   * Keep the rows already in the file and add new ones; the header is written only when the
+   * file is missing or empty, and an existing header's column order is kept. `false` empties
+   * the file when the run begins. @default false
+   */
+  readonly append?: boolean;
+  /** The file system port (reading, whole-file atomic writes). @default the node file system */
+  readonly fileSystem?: CsvFileSystem;
+}
+
+/**
+ * Keras' `CSVLogger`: writes one row per epoch (`epoch`, then the first epoch's log keys sorted,
+ * as Python's `csv` module writes them) to `filename`. Every row is on disk when its epoch ends:
+ * the whole file is written to a temporary file, fsynced and renamed over the old one, so a crash
+ * never leaves a half row. Replayed events write nothing; when a resumed run continues the
+ * replayed one, the file is brought to exactly the replayed rows and the new rows follow them.
+ *
+ * ## Example
+ * ```ts
+ * import { csvLogger } from '@rxfit/csv-logger';
+ * await lastValueFrom(fit(model, data, { epochs: 10, validationSplit: 0.2 }).pipe(csvLogger('training.csv')));
+ * // epoch,loss,lr,val_loss
+ * // 0,0.6931471824645996,0.001,0.6920000314712524
+ * ```
+ * @param filename - The CSV file; its directory must exist.
+ * @param options - See {@link CsvLoggerOptions}.
+ * @returns An operator that passes every event through unchanged; a file error fails the run
+ *   with a message naming the file (at the run's start when the directory is missing or not writable).
+ * @throws TypeError/RangeError naming the option and value for a bad `filename` or option.
+ */
+export function csvLogger(
+  filename: string,
+  options: CsvLoggerOptions = {},
+): MonoTypeOperatorFunction<TrainingEvent> {
+  const { separator = ',', append = false, fileSystem = nodeFileSystem } = options;
+  if (typeof filename !== 'string' || filename === '') {
+    throw new TypeError(
+      `${BY}: filename must be a non-empty path, got ${JSON.stringify(filename)}`,
+    );
+  }
+  if (typeof separator !== 'string' || separator.length !== 1 || '"\r\n'.includes(separator)) {
+    throw new RangeError(
+      `${BY}: separator must be one character other than a quote or a line break, got ${JSON.stringify(separator)}`,
+    );
+  }
+  if (typeof append !== 'boolean')
+    throw new TypeError(`${BY}: append must be a boolean, got ${String(append)}`);
+  const ports = ['readText', 'writeAtomically', 'checkWritable'] as const;
+  if (
+    typeof fileSystem !== 'object' ||
+    ports.some((port) => typeof fileSystem[port] !== 'function')
+  ) {
+    throw new TypeError(`${BY}: fileSystem must implement ${ports.join(', ')}`);
+  }
+  const dialect: CsvDialect = { separator };
+  const path = filename;
+  const fs = fileSystem;
+
+  return (source) =>
+    defer(() => {
+      let state = initialState();
+      // One chain per subscription keeps the writes in epoch order; each link is handed to the loop.
+      let chain: Promise<void> = Promise.resolve();
+      let file: CsvFileContent | undefined;
+      let warned = new Set<string>();
+
+      const open = async (
+        decision: Extract<CsvLoggerDecision, { type: 'open' }>,
+      ): Promise<void> => {
+        warned = new Set();
+        if (!decision.resume && !append) {
+          // Keras opens the file with mode 'w' when the run begins; this also proves it writable.
+          await fs.writeAtomically(path, '');
+          file = { text: '', columns: undefined };
+          return;
+        }
+        const text = (await fs.readText(path)) ?? '';
+        const header = await readHeader(text, dialect);
+        if (!decision.resume || decision.rows.length === 0) {
+          // A resume with no finished epoch: the interrupted run had emptied the file unless appending.
+          if (decision.resume && !append && text !== '') {
+            await fs.writeAtomically(path, '');
+            file = { text: '', columns: undefined };
+            return;
+          }
+          await fs.checkWritable(path);
+          file = { text, columns: header };
+          return;
+        }
+        const columns = header ?? ['epoch', ...(decision.keys ?? [])];
+        const base = header ? text : endLine(text) + (await formatRow(columns, dialect));
+        const next = await reconcile({ text: base, columns }, decision.rows, columns, dialect);
+        if (next === text) await fs.checkWritable(path);
+        else await fs.writeAtomically(path, next);
+        file = { text: next, columns };
+      };
+
+      const write = async (
+        decision: Extract<CsvLoggerDecision, { type: 'write' }>,
+        control: RunControl,
+      ): Promise<void> => {
+        if (!file) await open({ type: 'open', resume: false, rows: [], keys: undefined });
+        let { text, columns } = file ?? { text: '', columns: undefined };
+        if (!columns) {
+          columns = ['epoch', ...decision.keys];
+          text = endLine(text) + (await formatRow(columns, dialect));
+        }
+        const known = columns;
+        const dropped = Object.keys(decision.row.logs).filter(
+          (key) => !known.includes(key) && !warned.has(key),
+        );
+        if (dropped.length > 0) {
+          for (const key of dropped) warned.add(key);
+          control.warn(
+            `${BY}: ${dropped.map((k) => `'${k}'`).join(', ')} ${dropped.length === 1 ? 'is' : 'are'} not a column of '${path}' (${known.join(separator)}); not written`,
+            { by: BY },
+          );
+        }
+        text =
+          endLine(text) +
+          (await formatRow(rowCells(columns, decision.row.epoch, decision.row.logs), dialect));
+        await fs.writeAtomically(path, text);
+        file = { text, columns };
+      };
+
+      return source.pipe(
+        tap((event) => {
+          const step = reduce(state, event);
+          state = step.state;
+          const control = controlOf(event);
+          const decision = step.decision;
+          if (!control || !decision) return;
+          chain = chain.then(() =>
+            decision.type === 'open' ? open(decision) : write(decision, control),
+          );
+          control.defer(chain);
+        }),
+      );
+    });
+}
