@@ -91,6 +91,8 @@ export function reduce(state: CsvLoggerState, event: TrainingEvent): CsvLoggerSt
   if (event.type === 'trainBegin') {
     const valKeys = event.params.metrics.filter((key) => key.startsWith('val_'));
     if (replayed) {
+      // A log resumed before holds one trainBegin per start of the same run: continue it.
+      if (state.replayedRunId === event.runId) return { state, decision: undefined };
       return {
         state: { ...initialState(), valKeys, replayedRunId: event.runId },
         decision: undefined,

@@ -47,6 +47,25 @@ describe('csv-logger reducer', () => {
     );
   });
 
+  it('a log resumed before (two replayed trainBegins of one run) keeps every replayed row', () => {
+    const { decisions } = fold([
+      trainBegin('a', true),
+      epochEnd('a', 0, { loss: 1 }, true),
+      trainBegin('a', true),
+      epochEnd('a', 1, { loss: 0.5 }, true),
+      trainBegin('a'),
+    ]);
+    assert.deepEqual(decisions[0], {
+      type: 'open',
+      resume: true,
+      rows: [
+        { epoch: 0, logs: { loss: 1 } },
+        { epoch: 1, logs: { loss: 0.5 } },
+      ],
+      keys: ['loss'],
+    });
+  });
+
   it('replayed events decide nothing; the live continuation resumes with the rows written', () => {
     const { decisions } = fold([
       trainBegin('a', true),

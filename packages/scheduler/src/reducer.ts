@@ -78,9 +78,10 @@ export function reduce(
   learningRate?: number,
 ): PlateauStep {
   if (event.type === 'trainBegin') {
-    // A live run that continues the replayed one (a resume) keeps the state rebuilt from its
-    // log; any other run starts afresh, as Keras' on_train_begin.
-    const continues = event.replayed !== true && state.replayedRunId === event.runId;
+    // A run that continues the replayed one (a resume, live or itself replayed from a log that
+    // was resumed before) keeps the state rebuilt so far; any other run starts afresh, as Keras'
+    // on_train_begin.
+    const continues = state.replayedRunId === event.runId;
     const next = continues ? { ...state, replayedRunId: undefined } : initialState();
     return {
       state: event.replayed ? { ...next, replayedRunId: event.runId } : next,

@@ -253,6 +253,16 @@ describe('reduceLROnPlateau reducer', () => {
     params: { epochs: 1, initialEpoch: 0, metrics: [] },
   });
 
+  it('a replayed or live trainBegin of the run being replayed continues its state (a log resumed twice)', () => {
+    const replayedBegin = Object.freeze({ ...trainBegin, runId: 'r', replayed: true as const });
+    let state = reduce(initialState(), replayedBegin, config).state;
+    state = reduce(state, Object.freeze({ ...epochEnd(0, { val_loss: 1, lr: 0.1 }), replayed: true as const }), config).state;
+    state = reduce(state, replayedBegin, config).state;
+    assert.equal(state.best, 1, 'the second replayed trainBegin keeps the best');
+    state = reduce(state, Object.freeze({ ...trainBegin, runId: 'r' }), config).state;
+    assert.equal(state.best, 1, 'the live continuation keeps it too');
+  });
+
   it('test_state_reset_across_fit_calls: trainBegin clears best, wait and cooldown', () => {
     const state = { ...initialState(), best: 0.5, wait: 3, cooldownCounter: 2 };
     const next = reduce(state, trainBegin, config).state;

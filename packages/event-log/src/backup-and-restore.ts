@@ -1,0 +1,88 @@
+import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { deleteBackup, saveBackup } from './backup-store.js';
+
+/** Options of {@link backupAndRestore}. */
+export interface BackupAndRestoreOptions {
+  /** The folder that holds the backup (`backup.json` and one weights file). */
+  readonly dir: string;
+  /**
+   * Delete the folder when the run ends (`completed` or `stopped`; a `failed` run keeps it, as in
+   * Keras). With `false`, a final backup marks the run as completed and `resumable` replays it
+   * without training again. @default true
+   */
+  readonly deleteOnComplete?: boolean;
+}
+
+const BY = 'backupAndRestore';
+
+/**
+ * Backs a run up after every completed epoch, so `resumable` can continue it after a crash:
+ * model weights, optimizer state, learning rate, the next epoch and the log position (`seq`).
+ *
+ * The backup of epoch `e` is written when epoch `e + 1` begins (the loop waits for it through
+ * `defer`): by then everything the end of epoch `e` caused has happened (a learning-rate
+ * change, a checkpoint, a stop), so the backup and the log agree on one point in the run. A
+ * kill during the save leaves the previous backup (temp files + rename).
+ *
+ * ## Example
+ * ```ts
+ * import { backupAndRestore, eventLog, resumable } from '@rxfit/event-log';
+ * resumable({ dir: 'runs/x/backup', log: 'runs/x/events.jsonl', model }, (resume) => fit(model, data, { epochs: 50, seed: 1, ...resume }))
+ *   .pipe(eventLog('runs/x/events.jsonl'), backupAndRestore({ dir: 'runs/x/backup' }));
+ * ```
+ * @param options - See {@link BackupAndRestoreOptions}.
+ * @returns An operator that passes every event through unchanged.
+ * @throws TypeError at call time for bad options; the run fails when a backup cannot be written.
+ */
+export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOperatorFunction<TrainingEvent> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('backupAndRestore: options must be an object with a dir');
+  }
+  const { dir, deleteOnComplete = true } = options;
+  if (typeof dir !== 'string' || dir === '') {
+    throw new TypeError(`backupAndRestore: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+  }
+  if (typeof deleteOnComplete !== 'boolean') {
+    throw new TypeError(`backupAndRestore: deleteOnComplete must be a boolean, got ${String(deleteOnComplete)}`);
+  }
+  return (source) =>
+    defer(() => {
+      // The last epoch this subscription saw end live: replayed epochs are in the backup already.
+      let lastEpochEnd: number | undefined;
+      // Saves run one after another, in event order.
+      let chain: Promise<unknown> = Promise.resolve();
+      const enqueue = (work: () => Promise<unknown>): Promise<unknown> => (chain = chain.then(work));
+
+      const fail = (what: string) => (error: unknown) => {
+        throw new Error(`${BY}: cannot ${what} the backup in ${dir}: ${(error as Error).message}`, { cause: error });
+      };
+
+      return source.pipe(
+        tap((event) => {
+          const control = controlOf(event);
+          if (!control) return;
+          if (event.type === 'epochEnd') {
+            lastEpochEnd = event.epoch;
+            return;
+          }
+          const model = control.model;
+          if (event.type === 'epochBegin' && lastEpochEnd !== undefined) {
+            if (!model) {
+              control.defer(Promise.reject(new Error(`${BY}: the run has no model to back up (dir ${dir})`)));
+              return;
+            }
+            const position = { runId: event.runId, epoch: lastEpochEnd, nextEpoch: event.epoch, lastSeq: event.seq - 1, completed: false };
+            control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
+          } else if (event.type === 'trainEnd' && event.reason !== 'failed') {
+            if (deleteOnComplete) {
+              control.defer(enqueue(() => deleteBackup(dir)).catch(fail('delete')));
+            } else if (model && lastEpochEnd !== undefined) {
+              const position = { runId: event.runId, epoch: lastEpochEnd, nextEpoch: lastEpochEnd + 1, lastSeq: event.seq, completed: true };
+              control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
+            }
+          }
+        }),
+      );
+    });
+}

@@ -1,0 +1,221 @@
+import * as tf from '@tensorflow/tfjs';
+import { getLearningRate, setLearningRate } from '@rxfit/core';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The schema of `backup.json`. */
+export const BACKUP_SCHEMA = 'rxfit.backup';
+const BACKUP_VERSION = 1;
+const META_FILE = 'backup.json';
+
+/** Where a run stood when its backup was taken: `backup.json` in the backup folder. */
+export interface BackupMeta {
+  readonly schema: typeof BACKUP_SCHEMA;
+  readonly version: number;
+  readonly runId: string;
+  /** The last completed epoch. */
+  readonly epoch: number;
+  /** The epoch a resumed run starts with. */
+  readonly nextEpoch: number;
+  /** The `seq` of the last event that belongs to the backed-up state (the log position). */
+  readonly lastSeq: number;
+  /** The learning rate in force for `nextEpoch`. */
+  readonly learningRate: number;
+  /** True when the run ended (`deleteOnComplete: false`): resuming replays it and trains no more. */
+  readonly completed: boolean;
+  /** The optimizer's class, checked when restoring. */
+  readonly optimizer: string;
+  /** The file, in the same folder, that holds the model's and the optimizer's weights. */
+  readonly weightsFile: string;
+  readonly modelWeights: readonly tf.io.WeightsManifestEntry[];
+  readonly optimizerWeights: readonly tf.io.WeightsManifestEntry[];
+  /** The names tfjs gave the optimizer's weights (restored as they were saved). */
+  readonly optimizerWeightNames: readonly string[];
+  /**
+   * Optimizer scalars that `getWeights` leaves out (Adam's `accBeta1`, `accBeta2`: its
+   * `setWeights` recomputes them as powers, which differ from the running products in the last
+   * float32 bit and would make a resumed run drift from an uninterrupted one).
+   */
+  readonly optimizerScalars: Readonly<Record<string, number>>;
+}
+
+/** Fields of tfjs optimizers that hold state outside `getWeights`. */
+const HIDDEN_SCALARS = ['accBeta1', 'accBeta2'] as const;
+
+function hiddenScalars(optimizer: tf.Optimizer): Map<string, tf.Variable> {
+  const found = new Map<string, tf.Variable>();
+  for (const name of HIDDEN_SCALARS) {
+    const value = (optimizer as unknown as Record<string, unknown>)[name];
+    if (value instanceof tf.Variable && value.size === 1) found.set(name, value);
+  }
+  return found;
+}
+
+/** What {@link saveBackup} needs besides the model. */
+export type BackupPosition = Pick<BackupMeta, 'runId' | 'epoch' | 'nextEpoch' | 'lastSeq' | 'completed'>;
+
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  // Makes the renames durable against a power loss; some file systems refuse it, which is harmless.
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * Saves the model's weights, the optimizer's state and the learning rate, atomically: the
+ * weights go to a new file (temp + rename), then `backup.json` is replaced (temp + rename) to
+ * point at it, then older weight files are removed. A crash at any moment leaves the previous
+ * backup or the new one, never a mix.
+ * @throws Error naming the folder when the optimizer cannot export its state.
+ */
+export async function saveBackup(dir: string, model: tf.LayersModel, position: BackupPosition): Promise<BackupMeta> {
+  const optimizer = model.optimizer;
+  const optimizerTensors = await optimizer.getWeights();
+  const modelTensors = model.getWeights();
+  let encodedModel: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
+  let encodedOptimizer: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
+  try {
+    encodedModel = await tf.io.encodeWeights(modelTensors.map((tensor, i) => ({ name: `m${i}`, tensor })));
+    encodedOptimizer = await tf.io.encodeWeights(optimizerTensors.map(({ tensor }, i) => ({ name: `o${i}`, tensor })));
+  } finally {
+    // getWeights returns the variables themselves, except for fresh tensors such as Adam's `iter`.
+    for (const { tensor } of optimizerTensors) if (!(tensor instanceof tf.Variable)) tensor.dispose();
+  }
+  await mkdir(dir, { recursive: true });
+  const weightsFile = `weights-${position.epoch}${position.completed ? '-final' : ''}.bin`;
+  const data = new Uint8Array(encodedModel.data.byteLength + encodedOptimizer.data.byteLength);
+  data.set(new Uint8Array(encodedModel.data), 0);
+  data.set(new Uint8Array(encodedOptimizer.data), encodedModel.data.byteLength);
+  await writeDurably(join(dir, weightsFile), data);
+  const meta: BackupMeta = {
+    schema: BACKUP_SCHEMA,
+    version: BACKUP_VERSION,
+    ...position,
+    learningRate: getLearningRate(optimizer),
+    optimizer: optimizer.getClassName(),
+    weightsFile,
+    modelWeights: encodedModel.specs,
+    optimizerWeights: encodedOptimizer.specs,
+    optimizerWeightNames: optimizerTensors.map(({ name }) => name),
+    optimizerScalars: Object.fromEntries(
+      await Promise.all([...hiddenScalars(optimizer)].map(async ([name, v]) => [name, (await v.data())[0]!] as const)),
+    ),
+  };
+  await writeDurably(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+  await syncFolder(dir);
+  for (const name of await readdir(dir)) {
+    if (name !== META_FILE && name !== weightsFile) await rm(join(dir, name), { force: true, recursive: true });
+  }
+  return meta;
+}
+
+/**
+ * Reads `backup.json` from a backup folder, to see where a resumable run stands.
+ *
+ * ## Example
+ * ```ts
+ * import { readBackup } from '@rxfit/event-log';
+ * const backup = await readBackup('runs/x/backup');
+ * if (backup) console.log(`run ${backup.runId} resumes at epoch ${backup.nextEpoch}`);
+ * ```
+ * @param dir - The folder given to `backupAndRestore`.
+ * @returns The backup, or `undefined` when the folder holds none.
+ * @throws Error naming the file when it is not an rxfit backup.
+ */
+export async function readBackup(dir: string): Promise<BackupMeta | undefined> {
+  const path = join(dir, META_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`backup ${path}: cannot read it: ${(error as Error).message}`, { cause: error });
+  }
+  let meta: BackupMeta;
+  try {
+    meta = JSON.parse(text) as BackupMeta;
+  } catch (error) {
+    throw new Error(`backup ${path}: not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (meta?.schema !== BACKUP_SCHEMA || meta.version !== BACKUP_VERSION) {
+    throw new Error(`backup ${path}: not an rxfit backup of version ${BACKUP_VERSION}`);
+  }
+  return meta;
+}
+
+/**
+ * Restores the model's weights, the optimizer's state and the learning rate from a backup.
+ * @throws Error naming the folder when the model or optimizer does not match the backup.
+ */
+export async function restoreBackup(dir: string, meta: BackupMeta, model: tf.LayersModel): Promise<void> {
+  const optimizer = model.optimizer;
+  if (!optimizer) throw new TypeError('resumable: the model is not compiled: compile it before resuming');
+  if (optimizer.getClassName() !== meta.optimizer) {
+    throw new Error(`backup ${dir}: it holds the state of a ${meta.optimizer} optimizer, the model has a ${optimizer.getClassName()}`);
+  }
+  const bytes = await readFile(join(dir, meta.weightsFile));
+  const modelBytes = meta.modelWeights.reduce((n, spec) => n + byteSize(spec), 0);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const modelMap = tf.io.decodeWeights(buffer.slice(0, modelBytes), [...meta.modelWeights]);
+  const optimizerMap = tf.io.decodeWeights(buffer.slice(modelBytes), [...meta.optimizerWeights]);
+  const modelTensors = meta.modelWeights.map((spec) => modelMap[spec.name]!);
+  const optimizerTensors = meta.optimizerWeights.map((spec, i) => ({
+    name: meta.optimizerWeightNames[i] ?? spec.name,
+    tensor: optimizerMap[spec.name]!,
+  }));
+  try {
+    const expected = model.weights;
+    if (expected.length !== modelTensors.length) {
+      throw new Error(`backup ${dir}: it holds ${modelTensors.length} weights, the model has ${expected.length}`);
+    }
+    expected.forEach((weight, i) => {
+      const shape = modelTensors[i]!.shape;
+      if (weight.shape.join(',') !== shape.join(',')) {
+        throw new Error(`backup ${dir}: weight ${i} (${weight.name}) has shape [${shape.join(', ')}], the model expects [${weight.shape.join(', ')}]`);
+      }
+    });
+    model.setWeights(modelTensors);
+    if (optimizerTensors.length > 0) await optimizer.setWeights(optimizerTensors);
+    const scalars = hiddenScalars(optimizer);
+    for (const [name, value] of Object.entries(meta.optimizerScalars ?? {})) {
+      tf.tidy(() => scalars.get(name)?.assign(tf.scalar(value, 'float32')));
+    }
+    setLearningRate(optimizer, meta.learningRate);
+  } finally {
+    tf.dispose(modelTensors);
+    tf.dispose(optimizerTensors.map(({ tensor }) => tensor));
+  }
+}
+
+function byteSize(spec: tf.io.WeightsManifestEntry): number {
+  const count = spec.shape.reduce((a, b) => a * b, 1);
+  const bytesPer = spec.dtype === 'bool' ? 1 : 4;
+  return count * bytesPer;
+}
+
+/** Removes a backup folder (after a run that ended). */
+export async function deleteBackup(dir: string): Promise<void> {
+  // backup.json first: a kill in the middle leaves no backup rather than one without weights.
+  await rm(join(dir, META_FILE), { force: true });
+  await syncFolder(dir);
+  await rm(dir, { recursive: true, force: true });
+}

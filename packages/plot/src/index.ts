@@ -1,0 +1,7 @@
+export { plotHistory, type PlotFormat, type PlotHistoryOptions } from './plot-history.js';
+export {
+  historySpec,
+  plottableMetrics,
+  type HistorySpecOptions,
+  type PlotHistoryData,
+} from './history-spec.js';

@@ -1,0 +1,186 @@
+import { checkInteger, checkNumber, controlOf, type TrainingEvent } from '@rxfit/core';
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { historySpec, plottableMetrics } from './history-spec.js';
+import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
+import { renderSvg, svgToPng, writeFileAtomic } from './render.js';
+
+/** A file format {@link plotHistory} writes. */
+export type PlotFormat = 'svg' | 'png';
+
+/** Options of {@link plotHistory}. */
+export interface PlotHistoryOptions {
+  /** The path without extension: `plots/run` writes `plots/run.svg` and `plots/run.png` (a `.svg`/`.png` ending is dropped). */
+  readonly file: string;
+  /** The metrics to plot, one panel each with `m` and `val_m`. @default every logged metric but `val_*` and `lr` */
+  readonly metrics?: readonly string[];
+  /** The files to write. @default ['svg', 'png'] */
+  readonly formats?: readonly PlotFormat[];
+  /** Width of each panel's plot area, in px. @default 360 */
+  readonly width?: number;
+  /** Height of each panel's plot area, in px. @default 240 */
+  readonly height?: number;
+  /** Pixels per SVG px in the PNG (2 for hi-dpi screens). @default 1 */
+  readonly pngScale?: number;
+  /** A title above the panels. @default none */
+  readonly title?: string;
+  /** Render a replayed run once, at its `trainEnd` (live runs render at every epoch end regardless). @default false */
+  readonly replay?: boolean;
+}
+
+/**
+ * Plots training and validation curves (Keras' `History`) as SVG and PNG after every epoch.
+ *
+ * Each render is handed to the loop (`control.defer`), chained on the previous one so files are
+ * written in epoch order, and each file is replaced atomically (temporary file + rename). A metric
+ * absent from the logs is warned about once and skipped. Events pass through unchanged.
+ *
+ * ## Example
+ * ```ts
+ * import { plotHistory } from '@rxfit/plot';
+ * await lastValueFrom(fit(model, data, { epochs: 20, validationSplit: 0.2 }).pipe(
+ *   plotHistory({ file: 'plots/history', metrics: ['loss', 'acc'] }),
+ * )); // plots/history.svg and plots/history.png, redrawn at each epoch end
+ * ```
+ * @param options - See {@link PlotHistoryOptions}.
+ * @returns An operator that writes the plot and passes every event through.
+ * @throws TypeError when `file` is not a non-empty string or `metrics` not an array of strings;
+ *   RangeError for a bad format, size or scale.
+ */
+export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFunction<TrainingEvent> {
+  const settings = checkOptions(options);
+
+  return (source) =>
+    new Observable<TrainingEvent>((subscriber) => {
+      let state: PlotState = initialState();
+      // Every render waits for the previous one: files are written in epoch order.
+      let chain: Promise<void> = Promise.resolve();
+      const enqueue = (work: () => Promise<void>): Promise<void> => {
+        chain = chain.then(work);
+        return chain;
+      };
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          const step = reduce(state, event, settings.metrics);
+          state = step.state;
+          const control = controlOf(event);
+          if (control) {
+            for (const warning of step.warnings) control.warn(warning, { by: 'plotHistory' });
+            if (step.render === 'epoch' && hasData(state, settings.metrics)) {
+              const snapshot = state;
+              control.defer(enqueue(() => render(snapshot, settings)));
+            }
+          } else if (step.render === 'end' && settings.replay && hasData(state, settings.metrics)) {
+            // A replay has no loop to defer to: completion waits for this render instead.
+            const snapshot = state;
+            void enqueue(() => render(snapshot, settings)).catch(() => undefined);
+          }
+          subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          chain.then(
+            () => subscriber.complete(),
+            (error: unknown) => subscriber.error(error),
+          );
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+}
+
+interface Settings {
+  readonly base: string;
+  readonly metrics: readonly string[] | undefined;
+  readonly formats: readonly PlotFormat[];
+  readonly width: number;
+  readonly height: number;
+  readonly pngScale: number;
+  readonly title: string | undefined;
+  readonly replay: boolean;
+}
+
+function hasData(state: PlotState, metrics: readonly string[] | undefined): boolean {
+  return plottableMetrics(historyOf(state), metrics).length > 0;
+}
+
+async function render(state: PlotState, settings: Settings): Promise<void> {
+  const spec = historySpec(historyOf(state), settings.metrics, {
+    width: settings.width,
+    height: settings.height,
+    ...(settings.title === undefined ? {} : { title: settings.title }),
+  });
+  const svg = await renderSvg(spec);
+  for (const format of settings.formats) {
+    const path = `${settings.base}.${format}`;
+    try {
+      await writeFileAtomic(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
+    } catch (error) {
+      throw new Error(
+        `plotHistory: could not write ${path}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+function checkOptions(options: PlotHistoryOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `plotHistory: options must be an object with a file, got ${String(options)}`,
+    );
+  }
+  const {
+    file,
+    metrics,
+    formats = ['svg', 'png'],
+    width = 360,
+    height = 240,
+    pngScale = 1,
+    replay = false,
+  } = options;
+  if (typeof file !== 'string' || file === '') {
+    throw new TypeError(`plotHistory: file must be a non-empty path, got ${JSON.stringify(file)}`);
+  }
+  if (
+    metrics !== undefined &&
+    (!Array.isArray(metrics) || !metrics.every((m) => typeof m === 'string' && m !== ''))
+  ) {
+    throw new TypeError(
+      `plotHistory: metrics must be an array of metric names, got ${JSON.stringify(metrics)}`,
+    );
+  }
+  if (metrics?.length === 0)
+    throw new RangeError('plotHistory: metrics must name at least one metric, got []');
+  if (
+    !Array.isArray(formats) ||
+    formats.length === 0 ||
+    !formats.every((f) => f === 'svg' || f === 'png')
+  ) {
+    throw new RangeError(
+      `plotHistory: formats must be a non-empty array of 'svg', 'png', got ${JSON.stringify(formats)}`,
+    );
+  }
+  checkInteger('plotHistory', 'width', width, 1);
+  checkInteger('plotHistory', 'height', height, 1);
+  checkNumber('plotHistory', 'pngScale', pngScale, { min: 0.1, max: 10 });
+  if (typeof replay !== 'boolean')
+    throw new TypeError(`plotHistory: replay must be a boolean, got ${JSON.stringify(replay)}`);
+  if (options.title !== undefined && typeof options.title !== 'string') {
+    throw new TypeError(
+      `plotHistory: title must be a string, got ${JSON.stringify(options.title)}`,
+    );
+  }
+  return {
+    base: file.replace(/\.(svg|png)$/i, ''),
+    metrics,
+    formats: [...new Set(formats)],
+    width,
+    height,
+    pngScale,
+    title: options.title,
+    replay,
+  };
+}
