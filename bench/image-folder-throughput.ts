@@ -28,7 +28,7 @@ export interface VariantResult {
 }
 
 /** A 500×375 photo-like JPEG: smooth gradients, a few shapes, sensor-like noise. */
-async function photo(seed: number): Promise<Buffer> {
+export async function photo(seed: number): Promise<Buffer> {
   const w = 500;
   const h = 375;
   const px = Buffer.alloc(w * h * 3);
