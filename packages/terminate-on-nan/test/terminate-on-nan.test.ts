@@ -119,7 +119,10 @@ describe('terminateOnNaN with scriptedRun', () => {
       'terminateOnNaN: NaN or Inf loss encountered at epoch 2, batch 0. Loss value: Infinity. Terminating training immediately.',
     );
     assert.deepEqual([error.epoch, error.batch, error.loss], [2, 0, Infinity]);
-    assert.deepEqual(where(events).slice(-3), ['epochBegin', 'batchBegin', 'b2.0']);
+    // As with fit: the failed run ends with trainEnd 'failed' right after the bad batch.
+    assert.deepEqual(where(events).slice(-4), ['epochBegin', 'batchBegin', 'b2.0', 'trainEnd']);
+    const end = events.at(-1)!;
+    assert.equal(end.type === 'trainEnd' && end.reason, 'failed');
     assert.equal(
       events.some((e) => e.type === 'stopRequested'),
       false,
