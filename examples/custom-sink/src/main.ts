@@ -14,11 +14,26 @@ await tf.setBackend('cpu');
 
 // A tiny seeded problem: is x0 + x1 > 0? It is learnt in a few epochs, then val_acc stops improving.
 const xs = tf.randomNormal([96, 4], 0, 1, 'float32', 42);
-const ys = tf.tidy(() => xs.slice([0, 0], [-1, 1]).add(xs.slice([0, 1], [-1, 1])).greater(0).toFloat());
+const ys = tf.tidy(() =>
+  xs
+    .slice([0, 0], [-1, 1])
+    .add(xs.slice([0, 1], [-1, 1]))
+    .greater(0)
+    .toFloat(),
+);
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-    tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    tf.layers.dense({
+      inputShape: [4],
+      units: 8,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+    tf.layers.dense({
+      units: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
   ],
 });
 model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['acc'] });

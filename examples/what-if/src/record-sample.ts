@@ -17,12 +17,25 @@ const noise = tf.randomNormal([96, 1], 0, 0.8, 'float32', 4);
 const ys = tf.tidy(() => xs.slice([0, 0], [-1, 1]).add(noise).greater(0).toFloat());
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [4], units: 128, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
-    tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+    tf.layers.dense({
+      inputShape: [4],
+      units: 128,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+    }),
+    tf.layers.dense({
+      units: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+    }),
   ],
 });
 model.compile({ optimizer: tf.train.adam(0.003), loss: 'binaryCrossentropy', metrics: ['acc'] });
 await lastValueFrom(
-  fit(model, { xs, ys }, { epochs: 30, batchSize: 8, validationSplit: 0.5, seed: 9, runId: 'sample-overfit' }).pipe(eventLog(path)),
+  fit(
+    model,
+    { xs, ys },
+    { epochs: 30, batchSize: 8, validationSplit: 0.5, seed: 9, runId: 'sample-overfit' },
+  ).pipe(eventLog(path)),
 );
 console.log(`wrote ${path}`);

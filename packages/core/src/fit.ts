@@ -133,6 +133,7 @@ interface FitSettings {
   readonly validationData: TrainingData | undefined;
   readonly stepsPerEpoch: number | undefined;
   readonly validationSteps: number | undefined;
+  readonly signal: AbortSignal | undefined;
 }
 
 function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: FitOptions): FitSettings {
@@ -173,6 +174,7 @@ function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: Fit
     validationData: options.validationData,
     stepsPerEpoch: options.stepsPerEpoch,
     validationSteps: options.validationSteps,
+    signal: options.signal,
   };
 }
 
@@ -258,6 +260,7 @@ async function train(
           seen += size;
           engine.emit({ type: 'batchEnd', epoch, batch, logs: Object.freeze(logs) });
           await engine.settle();
+          await engine.yieldToEventLoop();
           if (checkCancelled()) return;
           batch++;
         }
@@ -291,8 +294,10 @@ async function train(
     });
     await engine.settle();
   } catch (cause) {
+    // An abort ends the stream with the signal's own reason, as fetch does.
+    const aborted = settings.signal?.aborted === true && cause === settings.signal.reason;
     const error =
-      cause instanceof TrainingError || (cause as Error | undefined)?.name === 'AbortError'
+      cause instanceof TrainingError || aborted
         ? cause
         : new TrainingError({ runId: engine.control.runId, epoch: engine.epoch, batch: engine.batch }, cause);
     if (!checkCancelledQuietly(checkCancelled)) {

@@ -21,3 +21,4 @@ export { getLearningRate, setLearningRate } from './learning-rate.js';
 export { TrainingError } from './errors.js';
 export { checkInteger, checkNumber, checkOneOf } from './validate.js';
 export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
+export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';

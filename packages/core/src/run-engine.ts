@@ -3,6 +3,9 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { attachControl, type CommandOptions, type RunControl, type StopOptions } from './control.js';
 import { WARNING_EVENT, type TrainingEvent, type TrainingEventBody } from './events.js';
 
+/** The longest the loop holds the thread before it lets timers and I/O run (ms). */
+const YIELD_EVERY_MS = 25;
+
 /** How the engine reads and changes the learning rate of what it trains. */
 export interface LearningRatePort {
   get(): number;
@@ -39,6 +42,7 @@ export class RunEngine {
   private deferredError: { error: unknown } | undefined;
   private stopRequested = false;
   private closed = false;
+  private lastYield = performance.now();
 
   constructor(
     private readonly subscriber: Subscriber<TrainingEvent>,
@@ -83,6 +87,19 @@ export class RunEngine {
       await Promise.allSettled([...this.pending]);
     }
     if (this.deferredError) throw this.deferredError.error;
+  }
+
+  /**
+   * Lets timers, I/O callbacks and worker messages run when the loop has held the thread for a
+   * while. A step whose awaits all resolve at once (in-memory data on a synchronous backend)
+   * would otherwise starve them until the run ends: no timeouts, no network replies, no abort
+   * by `AbortSignal.timeout`. tfjs' `model.fit` yields the same way (`yieldEvery: 'auto'`).
+   */
+  async yieldToEventLoop(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield < YIELD_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
   }
 
   /** Ends the control: commands given after the run ended are ignored, events carry none. */

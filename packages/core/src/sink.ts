@@ -40,8 +40,9 @@ export interface SinkHandlers {
   /** Every event the sink receives, after the event type's own handler. */
   readonly onEvent?: SinkHandler;
   /**
-   * Called after the handlers of a `trainEnd`, and when the stream ends without one (a replayed
-   * log of a crashed run), once the handlers before it finished: close files, send what is batched.
+   * Called once the handlers before it finished: after those of a `trainEnd`, and when the
+   * stream ends with events queued since the last flush (a replayed log of a crashed run, or
+   * events emitted after `trainEnd`). Close files, send what is batched.
    */
   readonly flush?: () => HookResult;
 }
@@ -59,7 +60,8 @@ export interface SinkOptions {
   readonly bound?: number;
   /**
    * A handler error becomes a warning event (`control.warn`, `by: name`) and the sink goes on,
-   * instead of failing the run. @default false
+   * instead of failing the run; on a replay, which has no control, a `process.emitWarning`
+   * (type `RxfitSinkWarning`). @default false
    */
   readonly bestEffort?: boolean;
 }
@@ -99,9 +101,9 @@ const isBatchEvent = (item: Item): boolean =>
  *   other event (epochs, stops, learning-rate changes, checkpoints, custom events) is kept. No
  *   training step waits for a handler; `trainEnd` waits for the pending ones and `flush`.
  *
- * While handlers are busy, the loop yields one turn of the event loop per event
- * (`setImmediate`): the fit loop runs on promises alone, so timers and sockets a handler
- * waits on would otherwise not progress until the run ends. A handler error fails the run
+ * The fit loop lets timers and sockets run every 25 ms; while a sink's handlers are busy it
+ * yields one turn of the event loop per event (`setImmediate`), so a handler waiting on the
+ * network or a timer progresses at the pace of the events. A handler error fails the run
  * with the sink's name in the message (`bestEffort`: a warning instead). Replayed events reach
  * the handlers as they are (`replayed: true`, no control); the operator then completes once the
  * handlers finished. A sink does not receive the warnings it emits itself.
@@ -122,7 +124,10 @@ const isBatchEvent = (item: Item): boolean =>
  * @throws TypeError/RangeError at call time for bad options or handlers (a handlers function's
  *   result is checked when a run subscribes, and fails that run).
  */
-export function sink(handlers: SinkHandlers | (() => SinkHandlers), options: SinkOptions): MonoTypeOperatorFunction<TrainingEvent> {
+export function sink(
+  handlers: SinkHandlers | (() => SinkHandlers),
+  options: SinkOptions,
+): MonoTypeOperatorFunction<TrainingEvent> {
   const { name, mode, bound = 100, bestEffort = false } = checkSinkOptions(options);
   if (typeof handlers !== 'function') checkHandlers(name, handlers);
 
@@ -158,7 +163,9 @@ export function sink(handlers: SinkHandlers | (() => SinkHandlers), options: Sin
         }
       };
       const until = (ready: () => boolean): Promise<void> =>
-        stopped || ready() ? Promise.resolve() : new Promise((resolve) => waiters.add({ ready, resolve }));
+        stopped || ready()
+          ? Promise.resolve()
+          : new Promise((resolve) => waiters.add({ ready, resolve }));
       const idle = (): boolean => queue.length === 0 && !busy;
 
       const fail = (error: unknown, hook: string, event: TrainingEvent | undefined): void => {
@@ -178,7 +185,11 @@ export function sink(handlers: SinkHandlers | (() => SinkHandlers), options: Sin
         wake();
       };
 
-      const call = async (hook: string, event: TrainingEvent | undefined, run: () => HookResult): Promise<void> => {
+      const call = async (
+        hook: string,
+        event: TrainingEvent | undefined,
+        run: () => HookResult,
+      ): Promise<void> => {
         try {
           await run();
         } catch (error) {
@@ -220,7 +231,11 @@ export function sink(handlers: SinkHandlers | (() => SinkHandlers), options: Sin
       };
 
       const wants = (event: TrainingEvent): boolean => {
-        if (event.type === 'custom' && event.name === WARNING_EVENT && (event.data as { by?: unknown } | null)?.by === name) {
+        if (
+          event.type === 'custom' &&
+          event.name === WARNING_EVENT &&
+          (event.data as { by?: unknown } | null)?.by === name
+        ) {
           return false; // its own warning: a failing sink would otherwise feed on its warnings
         }
         return hooks.onEvent !== undefined || hooks[HOOKS[event.type]] !== undefined;
@@ -263,7 +278,8 @@ export function sink(handlers: SinkHandlers | (() => SinkHandlers), options: Sin
           enqueue(event);
           if (control && !stopped) {
             if (event.type === 'trainEnd') control.defer(until(idle));
-            else if (mode === 'lossless' && queue.length > bound) control.defer(until(() => queue.length <= bound));
+            else if (mode === 'lossless' && queue.length > bound)
+              control.defer(until(() => queue.length <= bound));
             else if (!idle()) control.defer(nextTurn());
           }
           subscriber.next(event);
@@ -286,7 +302,12 @@ function nextTurn(): Promise<void> {
 }
 
 function describe(event: TrainingEvent): string {
-  const where = 'batch' in event && event.batch !== undefined ? `epoch ${event.epoch}, batch ${event.batch}` : 'epoch' in event ? `epoch ${event.epoch}` : '';
+  const where =
+    'batch' in event && event.batch !== undefined
+      ? `epoch ${event.epoch}, batch ${event.batch}`
+      : 'epoch' in event
+        ? `epoch ${event.epoch}`
+        : '';
   return `${event.type}${where ? ` at ${where}` : ''} (seq ${event.seq}${event.replayed ? ', replayed' : ''})`;
 }
 
@@ -296,7 +317,9 @@ function messageOf(error: unknown): string {
 
 function checkSinkOptions(options: SinkOptions): SinkOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`sink: options must be an object with name and mode, got ${String(options)}`);
+    throw new TypeError(
+      `sink: options must be an object with name and mode, got ${String(options)}`,
+    );
   }
   const { name, mode, bound, bestEffort } = options;
   if (typeof name !== 'string' || name.trim() === '') {
@@ -304,7 +327,10 @@ function checkSinkOptions(options: SinkOptions): SinkOptions {
   }
   checkOneOf(`sink '${name}'`, 'mode', mode, SINK_MODES);
   if (bound !== undefined) {
-    if (mode !== 'lossless') throw new TypeError(`sink '${name}': bound applies to mode 'lossless' only, got mode '${mode}'`);
+    if (mode !== 'lossless')
+      throw new TypeError(
+        `sink '${name}': bound applies to mode 'lossless' only, got mode '${mode}'`,
+      );
     checkInteger(`sink '${name}'`, 'bound', bound, 1);
   }
   if (bestEffort !== undefined && typeof bestEffort !== 'boolean') {
@@ -315,12 +341,16 @@ function checkSinkOptions(options: SinkOptions): SinkOptions {
 
 function checkHandlers(name: string, handlers: unknown): asserts handlers is SinkHandlers {
   if (typeof handlers !== 'object' || handlers === null) {
-    throw new TypeError(`sink '${name}': handlers must be an object of functions (or a function returning one), got ${String(handlers)}`);
+    throw new TypeError(
+      `sink '${name}': handlers must be an object of functions (or a function returning one), got ${String(handlers)}`,
+    );
   }
   const entries = Object.entries(handlers);
   for (const [key, value] of entries) {
     if (!HANDLER_NAMES.includes(key)) {
-      throw new TypeError(`sink '${name}': unknown handler ${key}; the handlers are ${HANDLER_NAMES.join(', ')}`);
+      throw new TypeError(
+        `sink '${name}': unknown handler ${key}; the handlers are ${HANDLER_NAMES.join(', ')}`,
+      );
     }
     if (value !== undefined && typeof value !== 'function') {
       throw new TypeError(`sink '${name}': ${key} must be a function, got ${typeof value}`);

@@ -81,6 +81,7 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
           await engine.settle();
           engine.emit({ type: 'batchEnd', epoch, batch, logs: Object.freeze({ ...batchLogs(epoch, batch) }) });
           await engine.settle();
+          await engine.yieldToEventLoop();
         }
         engine.batch = undefined;
         if (cancelled) return;

@@ -231,6 +231,20 @@ describe('fit', () => {
     tf.dispose([xs, ys]);
   });
 
+  it('lets timers run while it trains (an AbortSignal.timeout cancels a long run)', async () => {
+    const model = tinyModel();
+    const { xs, ys } = tinyData(64);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    const run$ = fit(model, { xs, ys }, { epochs: 100_000, batchSize: 8, signal: AbortSignal.timeout(300) });
+    await assert.rejects(lastValueFrom(run$), { name: 'TimeoutError' });
+    clearInterval(timer);
+    assert.ok(ticks > 0, 'the interval ticked during training');
+    assert.ok(performance.now() - started < 5000, 'the timeout cancelled the run');
+    tf.dispose([xs, ys]);
+  });
+
   it('rejects bad options when called, naming the option', () => {
     const model = tinyModel();
     const { xs, ys } = tinyData(8);

@@ -2,13 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { from, lastValueFrom, Observable, tap, toArray } from 'rxjs';
-import { fit, warningOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, fit, warningOf, type TrainingEvent } from '@rxfit/core';
 import { scriptedRun } from '@rxfit/core/testing';
 import { sink, type SinkHandlers } from '../src/sink.js';
 import { tinyData, tinyModel } from './helpers.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const losses = (n: number) => Array.from({ length: n }, (_, i) => ({ loss: 10 - i, val_loss: 11 - i }));
+const losses = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ loss: 10 - i, val_loss: 11 - i }));
 
 /** A record of what handlers saw: each event's seq and whether it came with a control. */
 function recorder(delayMs = 0, held?: Promise<void>) {
@@ -18,7 +19,12 @@ function recorder(delayMs = 0, held?: Promise<void>) {
     onEvent: async (event, control) => {
       if (delayMs > 0) await sleep(delayMs);
       if (held) await held;
-      seen.push({ seq: event.seq, type: event.type, live: control !== undefined, replayed: event.replayed === true });
+      seen.push({
+        seq: event.seq,
+        type: event.type,
+        live: control !== undefined,
+        replayed: event.replayed === true,
+      });
     },
     flush: () => {
       flushes++;
@@ -83,7 +89,10 @@ describe('sink', () => {
       },
     };
     const events = await lastValueFrom(
-      scriptedRun(losses(3), { batchesPerEpoch: 3 }).pipe(sink(handlers, { name: 'order', mode: 'lossless' }), toArray()),
+      scriptedRun(losses(3), { batchesPerEpoch: 3 }).pipe(
+        sink(handlers, { name: 'order', mode: 'lossless' }),
+        toArray(),
+      ),
     );
     const expected: string[] = [];
     for (const e of events) {
@@ -91,7 +100,11 @@ describe('sink', () => {
       expected.push(`${e.type}#${e.seq}`);
     }
     expected.push('flush');
-    assert.deepEqual(calls, expected, 'the run completes only after every handler and flush finished');
+    assert.deepEqual(
+      calls,
+      expected,
+      'the run completes only after every handler and flush finished',
+    );
   });
 
   it('lossless: the loop does not wait for handlers while the sink keeps within its bound', async () => {
@@ -108,7 +121,11 @@ describe('sink', () => {
     await until(() => passed.at(-1)?.type === 'trainEnd');
     assert.equal(seen.length, 0, 'the whole run went through while the first handler was held');
     await sleep(20);
-    assert.equal(await Promise.race([done.then(() => 'completed'), sleep(0).then(() => 'waiting')]), 'waiting', 'trainEnd waits for the handlers');
+    assert.equal(
+      await Promise.race([done.then(() => 'completed'), sleep(0).then(() => 'waiting')]),
+      'waiting',
+      'trainEnd waits for the handlers',
+    );
     held.open();
     await done;
     assert.deepEqual(
@@ -173,7 +190,11 @@ describe('sink', () => {
     await until(() => passed.at(-1)?.type === 'trainEnd');
     assert.equal(seen.length, 0, 'no step waited for the held handler');
     await sleep(20);
-    assert.equal(await Promise.race([done.then(() => 'completed'), sleep(0).then(() => 'waiting')]), 'waiting', 'trainEnd waits for the pending handlers');
+    assert.equal(
+      await Promise.race([done.then(() => 'completed'), sleep(0).then(() => 'waiting')]),
+      'waiting',
+      'trainEnd waits for the pending handlers',
+    );
     held.open();
     const events = await done;
     const isBatch = (type: string) => type === 'batchBegin' || type === 'batchEnd';
@@ -189,7 +210,11 @@ describe('sink', () => {
       'only the newest pending batchBegin and batchEnd are kept',
     );
     const seqs = seen.map((s) => s.seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in order');
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      'in order',
+    );
   });
   it('a handler error fails the run with the sink name, at the next step', async () => {
     const handled: number[] = [];
@@ -207,7 +232,10 @@ describe('sink', () => {
       toArray(),
     );
     await assert.rejects(lastValueFrom(run$), (error: Error) => {
-      assert.match(error.message, /^sink 'writer': onEpochEnd failed on epochEnd at epoch 1 \(seq \d+\): disk full$/);
+      assert.match(
+        error.message,
+        /^sink 'writer': onEpochEnd failed on epochEnd at epoch 1 \(seq \d+\): disk full$/,
+      );
       assert.equal((error.cause as Error).message, 'disk full');
       return true;
     });
@@ -225,7 +253,10 @@ describe('sink', () => {
         { name: 'ui', mode: 'latest' },
       ),
     );
-    await assert.rejects(lastValueFrom(run$), /sink 'ui': onBatchEnd failed on batchEnd at epoch 0, batch 0 \(seq \d+\): bad/);
+    await assert.rejects(
+      lastValueFrom(run$),
+      /sink 'ui': onBatchEnd failed on batchEnd at epoch 0, batch 0 \(seq \d+\): bad/,
+    );
   });
 
   it('a real fit run fails with a TrainingError naming the sink, and emits trainEnd failed', async () => {
@@ -255,13 +286,19 @@ describe('sink', () => {
     );
     await assert.rejects(lastValueFrom(run$), (error: Error) => {
       assert.equal(error.name, 'TrainingError');
-      assert.match(error.message, /sink 'db': onEpochEnd failed on epochEnd at epoch 1 .*: no space left/);
+      assert.match(
+        error.message,
+        /sink 'db': onEpochEnd failed on epochEnd at epoch 1 .*: no space left/,
+      );
       return true;
     });
     const end = events.at(-1)!;
     assert.equal(end.type === 'trainEnd' && end.reason, 'failed');
     assert.ok(handledDuringRun > 0, 'a handler waiting on a timer progresses while fit trains');
-    assert.ok(!events.some((e) => e.type === 'epochEnd' && e.epoch >= 3), 'the run stopped at the failure');
+    assert.ok(
+      !events.some((e) => e.type === 'epochEnd' && e.epoch >= 3),
+      'the run stopped at the failure',
+    );
     tf.dispose([data.xs, data.ys]);
     model.dispose();
   });
@@ -274,7 +311,8 @@ describe('sink', () => {
           {
             onEvent: (e) => {
               handled.push(e.type === 'custom' ? `custom:${e.name}` : e.type);
-              if (e.type === 'epochEnd' && e.epoch === 0) throw new Error('503 Service Unavailable');
+              if (e.type === 'epochEnd' && e.epoch === 0)
+                throw new Error('503 Service Unavailable');
             },
           },
           { name: 'chat', mode: 'latest', bestEffort: true },
@@ -284,40 +322,119 @@ describe('sink', () => {
     );
     const warnings = events.map(warningOf).filter((w) => w !== undefined);
     assert.deepEqual(warnings, [
-      { by: 'chat', message: "sink 'chat': onEvent failed on epochEnd at epoch 0 (seq 4): 503 Service Unavailable" },
+      {
+        by: 'chat',
+        message:
+          "sink 'chat': onEvent failed on epochEnd at epoch 0 (seq 4): 503 Service Unavailable",
+      },
     ]);
     assert.equal(events.at(-1)!.type === 'trainEnd' && events.at(-1)!.type, 'trainEnd');
     assert.ok(!handled.includes('custom:warning'), 'a sink does not receive its own warnings');
-    assert.equal(handled.filter((t) => t === 'epochEnd').length, 3, 'the sink goes on after the error');
+    assert.equal(
+      handled.filter((t) => t === 'epochEnd').length,
+      3,
+      'the sink goes on after the error',
+    );
   });
 
   it('replayed events reach the handlers marked replayed, without control; completion waits for them', async () => {
-    const live = await lastValueFrom(scriptedRun(losses(3), { batchesPerEpoch: 2 }).pipe(toArray()));
+    const live = await lastValueFrom(
+      scriptedRun(losses(3), { batchesPerEpoch: 2 }).pipe(toArray()),
+    );
     const replayed = live.map((e) => Object.freeze({ ...e, replayed: true as const }));
     const { seen, handlers, flushes } = recorder(2);
-    const out = await lastValueFrom(from(replayed).pipe(sink(handlers, { name: 'rec', mode: 'latest' }), toArray()));
-    assert.equal(out.length, replayed.length);
-    const batchEvents = replayed.filter((e) => e.type === 'batchBegin' || e.type === 'batchEnd').length;
-    assert.ok(seen.length <= replayed.length - batchEvents + 2, 'a replay arrives at once: latest keeps the newest batch events');
-    assert.deepEqual(
-      seen.filter((s) => s.type === 'epochEnd').length,
-      3,
+    const out = await lastValueFrom(
+      from(replayed).pipe(sink(handlers, { name: 'rec', mode: 'latest' }), toArray()),
     );
+    assert.equal(out.length, replayed.length);
+    const batchEvents = replayed.filter(
+      (e) => e.type === 'batchBegin' || e.type === 'batchEnd',
+    ).length;
+    assert.ok(
+      seen.length <= replayed.length - batchEvents + 2,
+      'a replay arrives at once: latest keeps the newest batch events',
+    );
+    assert.deepEqual(seen.filter((s) => s.type === 'epochEnd').length, 3);
     assert.ok(seen.every((s) => s.replayed && !s.live));
     assert.equal(flushes(), 1);
   });
 
   it('a replayed log without trainEnd (a crash) is flushed when the stream ends; errors fail the stream', async () => {
     const live = await lastValueFrom(scriptedRun(losses(3)).pipe(toArray()));
-    const crashed = live.filter((e) => e.type !== 'trainEnd').map((e) => Object.freeze({ ...e, replayed: true as const }));
+    const crashed = live
+      .filter((e) => e.type !== 'trainEnd')
+      .map((e) => Object.freeze({ ...e, replayed: true as const }));
     const { handlers, flushes } = recorder(1);
-    await lastValueFrom(from(crashed).pipe(sink(handlers, { name: 'rec', mode: 'lossless' }), toArray()));
+    await lastValueFrom(
+      from(crashed).pipe(sink(handlers, { name: 'rec', mode: 'lossless' }), toArray()),
+    );
     assert.equal(flushes(), 1);
 
     const failing = from(crashed).pipe(
-      sink({ flush: () => Promise.reject(new Error('close failed')), onEpochEnd: () => undefined }, { name: 'f', mode: 'lossless' }),
+      sink(
+        { flush: () => Promise.reject(new Error('close failed')), onEpochEnd: () => undefined },
+        { name: 'f', mode: 'lossless' },
+      ),
     );
-    await assert.rejects(lastValueFrom(failing), { message: "sink 'f': flush failed: close failed" });
+    await assert.rejects(lastValueFrom(failing), {
+      message: "sink 'f': flush failed: close failed",
+    });
+  });
+
+  it('events that come after trainEnd are handled, then flushed again', async () => {
+    const calls: string[] = [];
+    await lastValueFrom(
+      scriptedRun(losses(1)).pipe(
+        sink(
+          {
+            onTrainEnd: () => {
+              calls.push('trainEnd');
+            },
+            onCustom: (e) => {
+              calls.push(`custom:${e.name}`);
+            },
+            flush: () => {
+              calls.push('flush');
+            },
+          },
+          { name: 'late', mode: 'lossless' },
+        ),
+        tap((e) => {
+          // An operator after the sink reports something once the run ended (as a restore of best weights does).
+          if (e.type === 'trainEnd') controlOf(e)?.emit('restored', { epoch: 0 });
+        }),
+      ),
+    );
+    assert.deepEqual(calls, ['trainEnd', 'flush', 'custom:restored', 'flush']);
+  });
+
+  it('bestEffort on a replay: the error goes to process.emitWarning, the replay goes on', async () => {
+    const live = await lastValueFrom(scriptedRun(losses(2)).pipe(toArray()));
+    const replayed = live.map((e) => Object.freeze({ ...e, replayed: true as const }));
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    const epochs: number[] = [];
+    const out = await lastValueFrom(
+      from(replayed).pipe(
+        sink(
+          {
+            onEpochEnd: (e) => {
+              epochs.push(e.epoch);
+              if (e.epoch === 0) throw new Error('cannot re-project');
+            },
+          },
+          { name: 'report', mode: 'lossless', bestEffort: true },
+        ),
+        toArray(),
+      ),
+    );
+    const warning = await warned;
+    assert.equal(warning.name, 'RxfitSinkWarning');
+    assert.match(
+      warning.message,
+      /^sink 'report': onEpochEnd failed on epochEnd at epoch 0 \(seq \d+, replayed\): cannot re-project$/,
+    );
+    assert.deepEqual(epochs, [0, 1]);
+    assert.equal(out.length, replayed.length);
   });
 
   it('a handlers function makes state per subscription: one operator serves two runs', async () => {
@@ -341,7 +458,9 @@ describe('sink', () => {
     );
     const results: number[][] = [];
     await Promise.all([
-      lastValueFrom(scriptedRun([{ loss: 3 }, { loss: 1 }, { loss: 2 }], { runId: 'a' }).pipe(operator)),
+      lastValueFrom(
+        scriptedRun([{ loss: 3 }, { loss: 1 }, { loss: 2 }], { runId: 'a' }).pipe(operator),
+      ),
       lastValueFrom(scriptedRun([{ loss: 5 }, { loss: 6 }], { runId: 'b' }).pipe(operator)),
     ]);
     assert.equal(made, 2);
@@ -356,7 +475,9 @@ describe('sink', () => {
 
   it('stops calling handlers when the consumer unsubscribes', async () => {
     const { seen, handlers } = recorder(5);
-    const run$ = scriptedRun(losses(50), { batchesPerEpoch: 5 }).pipe(sink(handlers, { name: 'rec', mode: 'lossless' }));
+    const run$ = scriptedRun(losses(50), { batchesPerEpoch: 5 }).pipe(
+      sink(handlers, { name: 'rec', mode: 'lossless' }),
+    );
     await new Promise<void>((resolve) => {
       const subscription = run$.subscribe((e) => {
         if (e.type === 'epochEnd' && e.epoch === 1) {
@@ -372,22 +493,47 @@ describe('sink', () => {
 
   it('validates options and handlers when called, naming the sink, option and value', () => {
     const onEvent = () => undefined;
-    assert.throws(() => sink({ onEvent }, { name: 'x', mode: 'fast' as 'latest' }), /sink 'x': mode must be one of 'lossless', 'latest', got "fast"/);
-    assert.throws(() => sink({ onEvent }, { name: '', mode: 'latest' }), /sink: name must be a non-empty string, got ""/);
-    assert.throws(() => sink({ onEvent }, { name: 'x', mode: 'latest', bound: 5 }), /bound applies to mode 'lossless' only/);
-    assert.throws(() => sink({ onEvent }, { name: 'x', mode: 'lossless', bound: 0 }), /sink 'x': bound must be an integer >= 1, got 0/);
-    assert.throws(() => sink({ onEvent }, { name: 'x', mode: 'lossless', bestEffort: 'yes' as unknown as boolean }), /bestEffort must be a boolean/);
+    assert.throws(
+      () => sink({ onEvent }, { name: 'x', mode: 'fast' as 'latest' }),
+      /sink 'x': mode must be one of 'lossless', 'latest', got "fast"/,
+    );
+    assert.throws(
+      () => sink({ onEvent }, { name: '', mode: 'latest' }),
+      /sink: name must be a non-empty string, got ""/,
+    );
+    assert.throws(
+      () => sink({ onEvent }, { name: 'x', mode: 'latest', bound: 5 }),
+      /bound applies to mode 'lossless' only/,
+    );
+    assert.throws(
+      () => sink({ onEvent }, { name: 'x', mode: 'lossless', bound: 0 }),
+      /sink 'x': bound must be an integer >= 1, got 0/,
+    );
+    assert.throws(
+      () =>
+        sink({ onEvent }, { name: 'x', mode: 'lossless', bestEffort: 'yes' as unknown as boolean }),
+      /bestEffort must be a boolean/,
+    );
     assert.throws(
       () => sink({ onEpochend: onEvent } as SinkHandlers, { name: 'x', mode: 'lossless' }),
       /sink 'x': unknown handler onEpochend; the handlers are onTrainBegin, .*onEpochEnd/,
     );
-    assert.throws(() => sink({ onEvent: 3 } as unknown as SinkHandlers, { name: 'x', mode: 'lossless' }), /onEvent must be a function, got number/);
+    assert.throws(
+      () => sink({ onEvent: 3 } as unknown as SinkHandlers, { name: 'x', mode: 'lossless' }),
+      /onEvent must be a function, got number/,
+    );
     assert.throws(() => sink({}, { name: 'x', mode: 'lossless' }), /give at least one handler/);
   });
 
   it('a handlers function that returns bad handlers fails the run that subscribes', async () => {
-    const operator = sink(() => ({ onEpochEnd: 'no' }) as unknown as SinkHandlers, { name: 'bad', mode: 'latest' });
-    await assert.rejects(lastValueFrom(scriptedRun(losses(1)).pipe(operator)), /sink 'bad': onEpochEnd must be a function, got string/);
+    const operator = sink(() => ({ onEpochEnd: 'no' }) as unknown as SinkHandlers, {
+      name: 'bad',
+      mode: 'latest',
+    });
+    await assert.rejects(
+      lastValueFrom(scriptedRun(losses(1)).pipe(operator)),
+      /sink 'bad': onEpochEnd must be a function, got string/,
+    );
   });
 
   it('a source that errors is forwarded after the handlers of its events finished', async () => {
@@ -398,7 +544,10 @@ describe('sink', () => {
         subscriber.error(new Error('boom'));
       });
     });
-    await assert.rejects(lastValueFrom(source.pipe(sink(handlers, { name: 'rec', mode: 'lossless' }))), { message: 'boom' });
+    await assert.rejects(
+      lastValueFrom(source.pipe(sink(handlers, { name: 'rec', mode: 'lossless' }))),
+      { message: 'boom' },
+    );
     assert.equal(seen.length, 6, 'every event was handled before the error went on');
     assert.equal(seen.at(-1)!.type, 'trainEnd');
   });

@@ -1,0 +1,1 @@
+export { remoteMonitor, REMOTE_MONITOR, type RemoteMonitorOptions } from './remote-monitor.js';
