@@ -1,0 +1,10 @@
+export {
+  BACKEND_ENV_VAR,
+  BACKEND_NAMES,
+  useBestBackend,
+  type BackendInfo,
+  type BackendName,
+  type SkippedBackend,
+  type UseBestBackendOptions,
+} from './use-best-backend.js';
+export { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';

@@ -1,0 +1,53 @@
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { batchMatMulKernel } from './batch-mat-mul.js';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-native-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-native-backprop-input.js';
+import { reRegister } from './kernel-plumbing.js';
+import { fusedMatMulKernel } from './fused-mat-mul.js';
+import { maxPoolGradKernel } from './max-pool-grad.js';
+import { sumKernel } from './sum.js';
+import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
+
+/**
+ * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
+ * (except dilated convolutions, which no backend can train): the four it lacks, a correct
+ * `MaxPoolGrad` in place of the stock one, and four faster replacements (`Conv2DBackpropInput`,
+ * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`).
+ *
+ * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
+ * unregistered first, and the wrappers always wrap the stock kernels.
+ * `@tensorflow/tfjs-backend-wasm` must have been imported (it registers the stock kernels); `useBestBackend` does that itself.
+ * This module does not import it, so that importing `@rxfit/backend` leaves the backend
+ * registry alone (the wasm package registers itself as the highest-priority backend).
+ *
+ * ## Example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { registerWasmTrainingKernels } from '@rxfit/backend';
+ *
+ * const patched = registerWasmTrainingKernels();
+ * await tf.setBackend('wasm');
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., '_FusedMatMul']
+ * ```
+ *
+ * @returns The names of the kernels registered, in registration order.
+ * @throws Error when `@tensorflow/tfjs-backend-wasm` was not imported (no stock kernel to wrap).
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const configs: KernelConfig[] = [
+    conv2dBackpropFilterKernel,
+    depthwiseConv2dNativeBackpropFilterKernel,
+    depthwiseConv2dNativeBackpropInputKernel,
+    unsortedSegmentSumKernel,
+    maxPoolGradKernel,
+    conv2dBackpropInputKernel,
+    batchMatMulKernel(),
+    sumKernel(),
+    fusedMatMulKernel(),
+  ];
+  for (const config of configs) reRegister(config);
+  return configs.map((c) => c.kernelName);
+}

@@ -1,0 +1,444 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { useBestBackend } from '@rxfit/backend';
+import { compareWithCpu, int, pick, rng, values } from './oracle.js';
+
+type Pad = 'valid' | 'same' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+
+before(async () => {
+  const info = await useBestBackend({ env: {} });
+  assert.equal(info.name, 'wasm');
+});
+
+/** A random conv configuration whose output is at least 1x1. */
+function convCase(seed: number, opts: { depthwise: boolean }) {
+  const r = rng(seed);
+  const kh = int(r, 1, 4);
+  const kw = opts.depthwise ? kh : int(r, 1, 4);
+  const s = int(r, 1, 3);
+  const strides: [number, number] = opts.depthwise ? [s, s] : [s, int(r, 1, 3)];
+  // Numeric pads only where tfjs-core computes their shapes right (square kernel, equal strides).
+  const square = kh === kw && strides[0] === strides[1];
+  const padKind = pick(
+    r,
+    square ? ['valid', 'same', 'explicit', 'number'] : ['valid', 'same', 'explicit'],
+  );
+  const pad: Pad =
+    padKind === 'explicit'
+      ? [
+          [0, 0],
+          [int(r, 0, 2), int(r, 0, 2)],
+          [int(r, 0, 2), int(r, 0, 2)],
+          [0, 0],
+        ]
+      : padKind === 'number'
+        ? int(r, 1, 2)
+        : (padKind as 'valid' | 'same');
+  const b = int(r, 1, 3);
+  const h = int(r, kh, 10);
+  const w = int(r, kw, 10);
+  const ci = int(r, 1, 9);
+  const co = opts.depthwise ? int(r, 1, 3) : int(r, 1, 5);
+  return { r, b, h, w, ci, co, kh, kw, strides, pad };
+}
+
+function outShape(c: ReturnType<typeof convCase>, depthwise: boolean): number[] {
+  return tf.backend_util.computeConv2DInfo(
+    [c.b, c.h, c.w, c.ci],
+    [c.kh, c.kw, c.ci, c.co],
+    c.strides,
+    1,
+    c.pad,
+    'floor',
+    depthwise,
+  ).outShape;
+}
+
+describe('wasm training kernels against the cpu backend (tf.grad, seeded random cases)', () => {
+  test('Conv2DBackpropFilter and Conv2DBackpropInput: conv2d gradients', async () => {
+    let worst = 0;
+    for (let seed = 1; seed <= 24; seed++) {
+      const c = convCase(seed, { depthwise: false });
+      const x = values(c.r, [c.b, c.h, c.w, c.ci]);
+      const f = values(c.r, [c.kh, c.kw, c.ci, c.co]);
+      const dy = values(c.r, outShape(c, false));
+      worst = Math.max(
+        worst,
+        await compareWithCpu(`conv2d seed ${seed} ${JSON.stringify(c)}`, () => {
+          const g = tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.strides, c.pad),
+                tf.tensor(dy, outShape(c, false)),
+              ),
+            ),
+          );
+          return g([
+            tf.tensor4d(x, [c.b, c.h, c.w, c.ci]),
+            tf.tensor4d(f, [c.kh, c.kw, c.ci, c.co]),
+          ]);
+        }),
+      );
+    }
+    assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
+  });
+
+  test('Conv2DBackpropFilter: first-layer shapes (3 input channels, larger images)', async () => {
+    for (const [s, pad] of [
+      [1, 'valid'],
+      [2, 'same'],
+      [3, 'valid'],
+    ] as const) {
+      const r = rng(100 + s);
+      const shape = [2, 12, 11, 3];
+      const x = values(r, shape);
+      await compareWithCpu(`first layer s${s} ${pad}`, () =>
+        tf.grads((ft: tf.Tensor) =>
+          tf.sum(
+            tf.square(
+              tf.conv2d(
+                tf.tensor4d(x, shape as [number, number, number, number]),
+                ft as tf.Tensor4D,
+                s,
+                pad,
+              ),
+            ),
+          ),
+        )([tf.tensor4d(values(rng(7), [3, 3, 3, 8]), [3, 3, 3, 8])]),
+      );
+    }
+  });
+
+  test('Conv2DBackpropFilter: many input channels', async () => {
+    for (const [s, pad] of [
+      [1, 'valid'],
+      [2, 'same'],
+      [1, 'same'],
+    ] as const) {
+      const r = rng(150 + s);
+      const shape: [number, number, number, number] = [2, 9, 8, 16];
+      const x = values(r, shape);
+      await compareWithCpu(`16 channels s${s} ${pad}`, () =>
+        tf.grads((ft: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(tf.tensor4d(x, shape), ft as tf.Tensor4D, s, pad))),
+        )([tf.tensor4d(values(rng(8), [3, 3, 16, 4]), [3, 3, 16, 4])]),
+      );
+    }
+  });
+
+  test('conv2dTranspose (both conv backprops swap roles)', async () => {
+    const r = rng(55);
+    const x = values(r, [2, 5, 6, 4]);
+    const f = values(r, [3, 3, 2, 4]);
+    await compareWithCpu('conv2dTranspose', () =>
+      tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.conv2dTranspose(xt as tf.Tensor4D, ft as tf.Tensor4D, [2, 10, 12, 2], 2, 'same'),
+          ),
+        ),
+      )([tf.tensor4d(x, [2, 5, 6, 4]), tf.tensor4d(f, [3, 3, 2, 4])]),
+    );
+  });
+
+  test('DepthwiseConv2dNativeBackpropFilter and BackpropInput: depthwiseConv2d gradients', async () => {
+    for (let seed = 201; seed <= 218; seed++) {
+      const c = convCase(seed, { depthwise: true });
+      const x = values(c.r, [c.b, c.h, c.w, c.ci]);
+      const f = values(c.r, [c.kh, c.kw, c.ci, c.co]);
+      const os = outShape(c, true);
+      const dy = values(c.r, os);
+      await compareWithCpu(`depthwise seed ${seed} ${JSON.stringify(c)}`, () =>
+        tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.depthwiseConv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.strides, c.pad as 'valid'),
+              tf.tensor(dy, os),
+            ),
+          ),
+        )([tf.tensor4d(x, [c.b, c.h, c.w, c.ci]), tf.tensor4d(f, [c.kh, c.kw, c.ci, c.co])]),
+      );
+    }
+  });
+
+  test('MaxPoolGrad: random windows, strides and paddings, inputs in [-1, 1]', async () => {
+    for (let seed = 301; seed <= 330; seed++) {
+      const r = rng(seed);
+      const k: [number, number] = [int(r, 1, 4), int(r, 1, 4)];
+      const s: [number, number] = seed % 3 === 0 ? k : [int(r, 1, 3), int(r, 1, 3)];
+      const pad = pick(r, ['valid', 'same'] as const);
+      const shape: [number, number, number, number] = [
+        int(r, 1, 3),
+        int(r, 4, 11),
+        int(r, 4, 11),
+        int(r, 1, 4),
+      ];
+      const x = values(r, shape);
+      const os = tf.backend_util.computePool2DInfo(shape, k, s, 1, pad).outShape;
+      const dy = values(r, os);
+      await compareWithCpu(
+        `maxPool seed ${seed} k${k.join('x')} s${s.join('x')} ${pad} ${shape.join('x')}`,
+        () =>
+          tf.grads((xt: tf.Tensor) =>
+            tf.sum(tf.mul(tf.maxPool(xt as tf.Tensor4D, k, s, pad), tf.tensor(dy, os))),
+          )([tf.tensor4d(x, shape)]),
+      );
+    }
+  });
+
+  test('MaxPoolGrad: numeric padding with floor, round and ceil rounding', async () => {
+    const r = rng(350);
+    // Only cases where the rounding does not add a window: when it does, the stock wasm forward
+    // MaxPool returns garbage and tfjs-core's gradient drops dimRoundingMode (next test).
+    for (const [k, s, pad, mode] of [
+      [3, 2, 1, 'ceil'],
+      [2, 2, 1, 'floor'],
+      [3, 3, 1, 'round'],
+    ] as const) {
+      const shape: [number, number, number, number] = [2, 7, 7, 3];
+      const x = values(r, shape);
+      const os = tf.backend_util.computePool2DInfo(shape, k, s, 1, pad, mode).outShape;
+      const dy = values(r, os);
+      await compareWithCpu(`maxPool k${k} s${s} pad ${pad} ${mode}`, () =>
+        tf.grads((xt: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xt as tf.Tensor4D, k, s, pad, mode), tf.tensor(dy, os))),
+        )([tf.tensor4d(x, shape)]),
+      );
+    }
+  });
+
+  test('MaxPoolGrad: ceil rounding that adds windows is a clear error, not a wrong gradient', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones<tf.Rank.R4>([1, 7, 7, 1]);
+    assert.throws(
+      () => tf.grad((xt: tf.Tensor) => tf.sum(tf.maxPool(xt as tf.Tensor4D, 2, 2, 1, 'ceil')))(x),
+      /MaxPoolGrad: the forward output \[1, 5, 5, 1\] does not match/,
+    );
+    x.dispose();
+  });
+
+  test('MaxPoolGrad: ties go to the first maximum, like cpu (ReLU zeros, quantised values)', async () => {
+    const shape: [number, number, number, number] = [2, 8, 9, 3];
+    const r = rng(401);
+    const x = values(r, shape).map((v) => Math.round(v * 2) / 2); // many equal values
+    for (const [k, s, pad] of [
+      [2, 2, 'valid'],
+      [3, 1, 'same'],
+      [3, 2, 'same'],
+      [2, 1, 'valid'],
+    ] as const) {
+      const os = tf.backend_util.computePool2DInfo(shape, k, s, 1, pad).outShape;
+      const dy = values(r, os);
+      for (const act of ['relu', 'none'] as const) {
+        await compareWithCpu(`ties k${k} s${s} ${pad} ${act}`, () =>
+          tf.grads((xt: tf.Tensor) => {
+            const a = (act === 'relu' ? tf.relu(xt) : xt) as tf.Tensor4D;
+            return tf.sum(tf.mul(tf.maxPool(a, k, s, pad), tf.tensor(dy, os)));
+          })([tf.tensor4d(x, shape)]),
+        );
+      }
+    }
+  });
+
+  test('UnsortedSegmentSum: duplicate and out-of-range ids; the gather gradient', async () => {
+    for (let seed = 501; seed <= 510; seed++) {
+      const r = rng(seed);
+      const n = int(r, 1, 8);
+      const rest = [int(r, 1, 4), int(r, 1, 3)];
+      const segments = int(r, 1, 6);
+      const ids = Array.from({ length: n }, () => int(r, -1, segments));
+      const x = values(r, [n, ...rest]);
+      await compareWithCpu(`unsortedSegmentSum seed ${seed} ids ${ids.join(',')}`, () => [
+        tf.unsortedSegmentSum(tf.tensor(x, [n, ...rest]), tf.tensor1d(ids, 'int32'), segments),
+      ]);
+      const valid = ids.map((i) => Math.min(Math.max(i, 0), segments - 1));
+      const table = values(r, [segments, 3]);
+      await compareWithCpu(`gather grad seed ${seed}`, () =>
+        tf.grads((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d(valid, 'int32')))))([
+          tf.tensor2d(table, [segments, 3]),
+        ]),
+      );
+    }
+  });
+
+  test('BatchMatMul with transpose flags (rank 2 and 3) and matMul gradients', async () => {
+    const r = rng(601);
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      for (const batch of [[], [3]]) {
+        const m = int(r, 1, 6),
+          k = int(r, 1, 6),
+          n = int(r, 1, 6);
+        const as = [...batch, ...(ta ? [k, m] : [m, k])];
+        const bs = [...batch, ...(tb ? [n, k] : [k, n])];
+        const a = values(r, as),
+          b = values(r, bs);
+        await compareWithCpu(`matMul ta=${ta} tb=${tb} batch=${batch.join('x')}`, () => [
+          tf.matMul(tf.tensor(a, as), tf.tensor(b, bs), ta, tb),
+          ...tf.grads((at: tf.Tensor, bt: tf.Tensor) =>
+            tf.sum(tf.square(tf.matMul(at, bt, ta, tb))),
+          )([tf.tensor(a, as), tf.tensor(b, bs)]),
+        ]);
+      }
+    }
+  });
+
+  test('Sum over the image axes (fast path) and other axes (stock), keepDims, negative axes', async () => {
+    const r = rng(801);
+    for (const shape of [
+      [2, 5, 7, 3],
+      [3, 1, 1, 4],
+      [1, 16, 9, 2],
+    ] as const) {
+      const x = values(r, shape);
+      for (const axis of [[0, 1, 2], [1, 2], [2, 1], [-4, -3, -2], [3], [0], [0, 3]]) {
+        for (const keepDims of [false, true]) {
+          await compareWithCpu(
+            `sum ${shape.join('x')} axis ${axis.join(',')} keepDims ${keepDims}`,
+            () => [tf.sum(tf.tensor(x, [...shape]), axis, keepDims)],
+          );
+        }
+      }
+    }
+    const big = [4, 30, 30, 8];
+    const xb = values(r, big);
+    await compareWithCpu('sum big', () => [tf.sum(tf.tensor(xb, big), [0, 1, 2])]);
+    await compareWithCpu('sum int32 (stock)', () => [
+      tf.sum(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1], 'int32'), [0, 1, 2]),
+    ]);
+  });
+
+  test('BatchMatMul computed transposed when the right operand is the big one (dense dx, dW)', async () => {
+    const r = rng(650);
+    for (const [as, bs, ta, tb] of [
+      [[4, 8], [300, 8], false, true],
+      [[8, 4], [300, 8], true, true],
+      [[1, 4, 8], [1, 300, 8], false, true],
+      [[8, 300], [8, 5], true, false],
+      [[3, 200], [200, 400], false, false],
+    ] as const) {
+      const a = values(r, as),
+        b = values(r, bs);
+      await compareWithCpu(`matMul ${as.join('x')} ${bs.join('x')} ta=${ta} tb=${tb}`, () => [
+        tf.matMul(tf.tensor(a, [...as]), tf.tensor(b, [...bs]), ta, tb),
+      ]);
+    }
+  });
+
+  test('_FusedMatMul (dense forward): swapped and flagged paths, bias, every activation, gradients', async () => {
+    const r = rng(660);
+    const activations = [
+      'linear',
+      'relu',
+      'relu6',
+      'elu',
+      'sigmoid',
+      'leakyrelu',
+      'prelu',
+    ] as const;
+    const shapes = [
+      [[4, 300], [300, 40], false, false], // weights much larger: swapped
+      [[40, 30], [30, 5], false, false], // stock
+      [[300, 4], [300, 40], true, false],
+      [[4, 300], [40, 300], false, true],
+      [[1, 4, 30], [1, 30, 20], false, false],
+    ] as const;
+    for (const [as, bs, ta, tb] of shapes) {
+      for (const activation of activations) {
+        const n = tb ? bs[bs.length - 2]! : bs[bs.length - 1]!;
+        const a = values(r, as),
+          b = values(r, bs),
+          bias = values(r, [n]),
+          alpha = values(r, [n]);
+        await compareWithCpu(
+          `fused matMul ${as.join('x')} ${bs.join('x')} ta=${ta} tb=${tb} ${activation}`,
+          () => {
+            const f = (at: tf.Tensor, bt: tf.Tensor, biasT: tf.Tensor) =>
+              tf.fused.matMul({
+                a: at,
+                b: bt,
+                transposeA: ta,
+                transposeB: tb,
+                bias: biasT,
+                activation,
+                leakyreluAlpha: 0.3,
+                ...(activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(alpha) } : {}),
+              });
+            const inputs = [tf.tensor(a, [...as]), tf.tensor(b, [...bs]), tf.tensor1d(bias)];
+            // A linear loss keeps the gradients O(1), so float32 rounding stays far below the tolerance.
+            const weight = tf.tensor(
+              values(rng(661), [
+                ...as.slice(0, -2),
+                ta ? as[as.length - 1]! : as[as.length - 2]!,
+                n,
+              ]),
+              [...as.slice(0, -2), ta ? as[as.length - 1]! : as[as.length - 2]!, n],
+            );
+            const grads =
+              activation === 'linear' || activation === 'relu'
+                ? tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+                    tf.sum(tf.mul(f(x, y, z), weight)),
+                  )(inputs)
+                : [];
+            return [f(inputs[0]!, inputs[1]!, inputs[2]!), ...grads];
+          },
+        );
+      }
+    }
+  });
+
+  test('kernels called with bare TensorInfo inputs return the same data and keep no references', async () => {
+    await tf.setBackend('wasm');
+    const r = rng(701);
+    const x = tf.tensor4d(values(r, [2, 6, 6, 3]), [2, 6, 6, 3]);
+    const dy = tf.tensor4d(values(r, [2, 4, 4, 5]), [2, 4, 4, 5]);
+    const attrs = {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      filterShape: [3, 3, 3, 5],
+    };
+    const viaOp = tf
+      .engine()
+      .runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
+    const backend = tf.backend();
+    const tensorsBefore = tf.memory().numTensors;
+    const idsBefore = backend.numDataIds();
+    const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+    assert.ok(kernel);
+    const info = kernel.kernelFunc({
+      inputs: {
+        x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+        dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype },
+      },
+      backend,
+      attrs: attrs as unknown as tf.NamedAttrMap,
+    }) as tf.TensorInfo;
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    assert.equal(backend.numDataIds(), idsBefore + 1, 'exactly one new buffer: the result');
+    const direct = tf.engine().makeTensorFromTensorInfo(info);
+    assert.deepEqual(direct.dataSync(), viaOp.dataSync());
+    tf.dispose([x, dy, viaOp, direct]);
+    assert.equal(backend.numDataIds(), idsBefore - 3);
+  });
+
+  test("dilation > 1 in a conv2d gradient fails with tfjs-core's clear error", async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones<tf.Rank.R4>([1, 6, 6, 1]);
+    const f = tf.ones<tf.Rank.R4>([2, 2, 1, 1]);
+    assert.throws(
+      () =>
+        tf.grad((ft: tf.Tensor) => tf.sum(tf.conv2d(x, ft as tf.Tensor4D, 1, 'valid', 'NHWC', 2)))(
+          f,
+        ),
+      /dilation/i,
+    );
+    tf.dispose([x, f]);
+  });
+});
