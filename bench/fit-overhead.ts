@@ -34,6 +34,8 @@ async function compare(c: Case): Promise<{ tfjs: number; rxfit: number; ratio: n
   b.setWeights(a.getWeights());
   const tfjsTimes: number[] = [];
   const rxfitTimes: number[] = [];
+  // tfjs does not export its ModelLoggingVerbosity enum; 0 is SILENT.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
   const tfjsEpoch = () => a.fit(xs, ys, { epochs: 1, batchSize: c.batchSize, shuffle: true, verbose: 0 });
   const rxfitEpoch = () => lastValueFrom(fit(b, { xs, ys }, { epochs: 1, batchSize: c.batchSize, shuffle: true }));
   await tfjsEpoch(); // warm-up: kernels, wasm heap, optimizer state

@@ -46,7 +46,7 @@ function hiddenScalars(optimizer: tf.Optimizer): Map<string, tf.Variable> {
   const found = new Map<string, tf.Variable>();
   for (const name of HIDDEN_SCALARS) {
     const value = (optimizer as unknown as Record<string, unknown>)[name];
-    if (value instanceof tf.Variable && value.size === 1) found.set(name, value);
+    if (value instanceof tf.Variable && value.size === 1) found.set(name, value as tf.Variable);
   }
   return found;
 }

@@ -45,7 +45,7 @@ function isFlushPoint(event: TrainingEvent): boolean {
  */
 export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeOperatorFunction<TrainingEvent> {
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`eventLog: path must be a non-empty string, got ${String(path)}`);
+    throw new TypeError(`eventLog: path must be a non-empty string, got ${JSON.stringify(path)}`);
   }
   const { maxBufferBytes = 1 << 20, fsync = true, io = nodeLogFileIo } = options;
   checkInteger('eventLog', 'maxBufferBytes', maxBufferBytes, 1);

@@ -138,7 +138,9 @@ export function parseLog(bytes: Uint8Array, path: string, onTorn: (message: stri
         );
         break;
       }
-      throw new Error(`event log ${path} line ${lineNo}: invalid JSON (${(error as Error).message})`);
+      throw new Error(`event log ${path} line ${lineNo}: invalid JSON (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     if (isHeader(value)) {
       checkHeader(text, path);
@@ -154,7 +156,7 @@ export function parseLog(bytes: Uint8Array, path: string, onTorn: (message: stri
       );
     }
     lastSeq.set(event.runId, event.seq);
-    lines.push({ event: deepFreeze({ ...event, replayed: true as const }) as TrainingEvent, line: lineNo, end });
+    lines.push({ event: deepFreeze({ ...event, replayed: true as const }), line: lineNo, end });
   }
   return lines;
 }

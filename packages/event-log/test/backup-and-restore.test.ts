@@ -70,8 +70,7 @@ describe('backupAndRestore + resumable', () => {
 
     // A new process, crashing again when epoch 5 begins: the resume of a resumed run.
     const middle = tinyModel(7);
-    const interrupted = await lastValueFrom(start(middle).pipe(crashAt(5), toArray())).catch((error: Error) => error);
-    assert.match(String(interrupted), /simulated crash/);
+    await assert.rejects(lastValueFrom(start(middle).pipe(crashAt(5), toArray())), /simulated crash/);
     assert.equal((await readBackup(backup))?.nextEpoch, 5);
     assert.deepEqual((await readdir(backup)).sort(), ['backup.json', 'weights-4.bin'], 'the next save cleans up');
     middle.dispose();
@@ -186,7 +185,7 @@ describe('backupAndRestore + resumable', () => {
     const model = tinyModel(1);
     assert.throws(() => resumable({ dir: '', model }, () => fit(model, tinyData(4))), /resumable: dir must be a non-empty string/);
     assert.throws(
-      () => resumable({ dir: 'b', model: {} as tf.LayersModel }, () => fit(model, tinyData(4))),
+      () => resumable({ dir: 'b', model: {} as unknown as tf.LayersModel }, () => fit(model, tinyData(4))),
       /resumable: model must be the tf.LayersModel/,
     );
   });

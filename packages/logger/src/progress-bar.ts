@@ -59,7 +59,7 @@ export function progressBar(
   checkNumber('progressBar', 'interval', interval, { min: 0 });
   checkInteger('progressBar', 'width', width, 1);
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  const isTTY = options.isTTY ?? (options.write === undefined && process.stdout.isTTY === true);
+  const isTTY = options.isTTY ?? (options.write === undefined && process.stdout.isTTY);
   const now = options.now ?? Date.now;
 
   return (source) =>

@@ -18,7 +18,7 @@ export class EventScript {
         seq: this.seq++,
         time,
         ...(this.replayed ? { replayed: true as const } : {}),
-      }) as TrainingEvent,
+      }),
     );
     return this;
   }

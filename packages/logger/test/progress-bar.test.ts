@@ -291,7 +291,7 @@ describe('progressBar on a TTY', () => {
       'covers the first draw',
     );
     const last = '2/2 [==============================] - 0s 20ms/step - loss: 1.0000';
-    assert.equal(draws[2], last + ' '.repeat(draws[1]!.trimEnd().length - last.length) + '\n');
+    assert.equal(draws[2], last + ' '.repeat(draws[1].trimEnd().length - last.length) + '\n');
   });
 });
 
