@@ -227,7 +227,9 @@ function onEpochEnd(
   decisions.push({
     kind: 'stop',
     cause,
-    reason: `Epoch ${epoch}: early stopping: ${reason}`,
+    // The event already carries the epoch; the text is for people, so epochs count from 1 as
+    // in the progress bar and in Keras' messages.
+    reason: `early stopping: ${reason}`,
     details: {
       cause,
       monitor,
@@ -244,7 +246,8 @@ function onEpochEnd(
 }
 
 function describeBest(best: number | undefined, bestEpoch: number | undefined): string {
-  return best === undefined ? 'none yet' : `${best} at epoch ${bestEpoch}`;
+  if (best === undefined || bestEpoch === undefined) return 'none yet';
+  return `${Number(best.toPrecision(5))} at epoch ${bestEpoch + 1}`;
 }
 
 const MIN_NAMES = new Set([
