@@ -227,8 +227,7 @@ function onEpochEnd(
   decisions.push({
     kind: 'stop',
     cause,
-    // The event already carries the epoch; the text is for people, so epochs count from 1 as
-    // in the progress bar and in Keras' messages.
+    // The event already carries the epoch; the progress bar prefixes it (1-based, as Keras).
     reason: `early stopping: ${reason}`,
     details: {
       cause,
@@ -247,7 +246,8 @@ function onEpochEnd(
 
 function describeBest(best: number | undefined, bestEpoch: number | undefined): string {
   if (best === undefined || bestEpoch === undefined) return 'none yet';
-  return `${Number(best.toPrecision(5))} at epoch ${bestEpoch + 1}`;
+  // Epoch indexes count from 0 like the events; "index" keeps them apart from Keras' 1-based "Epoch N".
+  return `${Number(best.toPrecision(5))} at epoch index ${bestEpoch}`;
 }
 
 const MIN_NAMES = new Set([

@@ -54,7 +54,7 @@ describe('earlyStopping with scriptedRun', () => {
     assert.deepEqual(types.slice(-3), ['epochEnd', 'stopRequested', 'trainEnd']);
     assert.equal(
       run.stop?.reason,
-      'early stopping: loss did not improve for 2 epochs (patience 2; best 8 at epoch 3)',
+      'early stopping: loss did not improve for 2 epochs (patience 2; best 8 at epoch index 2)',
     );
     assert.deepEqual(run.stop?.details, {
       cause: 'patience',
