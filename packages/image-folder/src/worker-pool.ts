@@ -48,12 +48,35 @@ function startWorker(): Worker {
 
 interface Slot {
   readonly worker: Worker;
+  /** Jobs sent to this worker and not yet answered: while > 0, the worker is referenced. */
   pending: number;
+  /** Set once the worker is being (or has been) stopped: it then stays referenced until 'exit'. */
+  stopping: boolean;
+}
+
+interface Job {
+  readonly resolve: (b: LoadedBatch) => void;
+  readonly reject: (e: Error) => void;
+  readonly slot: Slot;
+  readonly files: readonly string[];
+}
+
+/** Names a batch in an error: its first files, so that a failure can be traced to the data. */
+function describeBatch(files: readonly string[]): string {
+  const shown = files.slice(0, 3).map((f) => JSON.stringify(f));
+  const more = files.length > shown.length ? `, … (${files.length - shown.length} more)` : '';
+  return `the batch of ${files.length} image${files.length === 1 ? '' : 's'} [${shown.join(', ')}${more}]`;
 }
 
 /**
  * Starts up to `size` workers, lazily, as batches are requested; each request carries its own
  * {@link BatchConfig}, so one pool can serve several datasets.
+ *
+ * A worker is referenced (keeps the process alive) while it has jobs in flight and while it is
+ * being stopped, and unreferenced only when idle: a promise returned by `run` or `close` is always
+ * backed by an active handle, so the event loop cannot empty under it. A worker that crashes or
+ * exits rejects its pending jobs with an error naming their files, and is replaced on the next
+ * request.
  *
  * ## Example
  * ```ts
@@ -66,35 +89,49 @@ interface Slot {
  */
 export function createWorkerPool(size: number): WorkerPool {
   const slots: Slot[] = [];
-  const waiting = new Map<
-    number,
-    { resolve: (b: LoadedBatch) => void; reject: (e: Error) => void; slot: Slot }
-  >();
+  const waiting = new Map<number, Job>();
   let nextId = 0;
   let closed = false;
 
+  // Rejects every job the worker still owes and drops it from the pool (a later request starts a
+  // fresh one). Without this, a job whose worker died would wait on a handle that no longer
+  // exists: nothing would settle it, and the process would exit under the awaiting caller.
+  const fail = (slot: Slot, why: string, cause?: unknown): void => {
+    slot.stopping = true;
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    for (const [id, job] of waiting) {
+      if (job.slot !== slot) continue;
+      waiting.delete(id);
+      slot.pending--;
+      const message = closed
+        ? 'imageFolder: the worker pool was closed'
+        : `imageFolder: the image worker ${why} while loading ${describeBatch(job.files)}`;
+      job.reject(cause === undefined ? new Error(message) : new Error(message, { cause }));
+    }
+  };
+
   const spawn = (): Slot => {
     const worker = startWorker();
-    const slot: Slot = { worker, pending: 0 };
-    worker.unref();
+    const slot: Slot = { worker, pending: 0, stopping: false };
+    worker.unref(); // `run` references it as soon as it has a job (it gets one right away)
     worker.on('message', (msg: LoadedBatch & { id: number; error?: string }) => {
-      const w = waiting.get(msg.id);
-      if (!w) return;
+      const job = waiting.get(msg.id);
+      if (!job) return;
       waiting.delete(msg.id);
-      if (--slot.pending === 0) worker.unref();
-      if (msg.error !== undefined) w.reject(new Error(msg.error));
-      else w.resolve({ x: msg.x, kept: msg.kept, failures: msg.failures });
+      // A stopping worker stays referenced: `terminate()` resolves only on 'exit', and an
+      // unreferenced worker would let the loop empty before that arrives (a slow thread stop on
+      // a loaded machine).
+      if (--slot.pending === 0 && !slot.stopping) worker.unref();
+      if (msg.error !== undefined) job.reject(new Error(msg.error));
+      else job.resolve({ x: msg.x, kept: msg.kept, failures: msg.failures });
     });
-    worker.on('error', (err) => {
-      for (const [id, w] of waiting) {
-        if (w.slot === slot) {
-          waiting.delete(id);
-          w.reject(err);
-        }
-      }
-      const i = slots.indexOf(slot);
-      if (i >= 0) slots.splice(i, 1);
-    });
+    // An uncaught exception in the worker: 'error', then 'exit'. The pending jobs fail at once,
+    // with the worker's error as the cause.
+    worker.on('error', (err: unknown) =>
+      fail(slot, `crashed (${err instanceof Error ? err.message : String(err)})`, err),
+    );
+    worker.on('exit', (code) => fail(slot, `exited (code ${code})`));
     return slot;
   };
 
@@ -110,7 +147,9 @@ export function createWorkerPool(size: number): WorkerPool {
       const id = nextId++;
       const target = chosen;
       return new Promise<LoadedBatch>((resolve, reject) => {
-        waiting.set(id, { resolve, reject, slot: target });
+        waiting.set(id, { resolve, reject, slot: target, files });
+        // Referenced from the moment it has work (also while it is still starting up): the
+        // caller awaits this promise, and nothing else may be keeping the process alive.
         if (target.pending++ === 0) target.worker.ref();
         target.worker.postMessage({ id, files, params, config });
       });
@@ -118,10 +157,20 @@ export function createWorkerPool(size: number): WorkerPool {
     async close() {
       closed = true;
       const all = slots.splice(0);
-      await Promise.all(all.map((s) => s.worker.terminate()));
-      for (const [id, w] of waiting) {
+      await Promise.all(
+        all.map((s) => {
+          // `terminate()` resolves on the worker's 'exit'. An idle worker is unreferenced, so
+          // without this the event loop could empty (and the process exit under the awaiting
+          // caller) while the thread is still stopping, as it does on a loaded machine.
+          s.stopping = true;
+          s.worker.ref();
+          return s.worker.terminate();
+        }),
+      );
+      // 'exit' has rejected the jobs of every terminated worker; this catches any left over.
+      for (const [id, job] of waiting) {
         waiting.delete(id);
-        w.reject(new Error('imageFolder: the worker pool was closed'));
+        job.reject(new Error('imageFolder: the worker pool was closed'));
       }
     },
   };
