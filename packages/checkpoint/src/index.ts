@@ -25,7 +25,6 @@ export {
   type TemplatePart,
 } from './python-format.js';
 export {
-  autoDirection,
   initialState,
   reduce,
   type CheckpointConfig,

@@ -1,9 +1,8 @@
-import { checkNumber, checkOneOf, controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkNumber, checkOneOf, controlOf, monitorDirection, type TrainingEvent } from '@rxfit/core';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
 import {
-  autoDirection,
   initialState,
   reduce,
   type CheckpointConfig,
@@ -177,7 +176,7 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
   }
   if (initialValueThreshold !== undefined)
     checkNumber(NAME, 'initialValueThreshold', initialValueThreshold);
-  const direction = mode === 'auto' ? autoDirection(monitor) : mode;
+  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
   if (direction === undefined) {
     throw new RangeError(
       `${NAME}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimized or maximized; pass mode: 'min' or mode: 'max'`,

@@ -1,7 +1,7 @@
-import type { Logs, TrainingEvent } from '@rxfit/core';
+import type { Logs, MonitorDirection, TrainingEvent } from '@rxfit/core';
 
-/** Whether a smaller or a larger monitored value is better. */
-export type Direction = 'min' | 'max';
+/** Whether the monitored value improves downwards or upwards. */
+export type Direction = MonitorDirection;
 
 /** The settings the decision depends on (validated options). */
 export interface CheckpointConfig {
@@ -45,36 +45,6 @@ export interface CheckpointStep {
   readonly point: SavePoint | undefined;
 }
 
-/**
- * Keras' `mode='auto'` from the monitor's name, as `MonitorCallback` does with metric directions:
- * `val_` is stripped; loss- and error-like names are minimised, accuracy-like names maximised.
- *
- * ## Example
- * ```ts
- * import { autoDirection } from '@rxfit/checkpoint';
- * autoDirection('val_acc'); // 'max'
- * ```
- * @param monitor - The monitored log key.
- * @returns The direction, or `undefined` when the name does not tell (Keras raises then).
- */
-export function autoDirection(monitor: string): Direction | undefined {
-  const name = monitor.replace(/^val_/, '').toLowerCase();
-  if (name.includes('loss')) return 'min';
-  if (
-    /acc|auc|precision|recall|f1|fbeta|iou|r2|cosine_?similarity|top_?k|specificity|sensitivity/.test(
-      name,
-    )
-  )
-    return 'max';
-  if (
-    /error|crossentropy|^ms[el]$|^mae$|^mape$|msle|squared|absolute|hinge|divergence|kld|kullback|poisson|logcosh|cosine_?proximity/.test(
-      name,
-    )
-  ) {
-    return 'min';
-  }
-  return undefined;
-}
 
 /**
  * The state before any event.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Logs, TrainingEvent } from '@rxfit/core';
-import { autoDirection, initialState, reduce, type CheckpointConfig } from '@rxfit/checkpoint';
+import { monitorDirection } from '@rxfit/core';
+import { initialState, reduce, type CheckpointConfig } from '@rxfit/checkpoint';
 
 const base: CheckpointConfig = {
   monitor: 'val_loss',
@@ -128,6 +129,6 @@ describe('reduce', () => {
       ['lr', undefined],
       ['my_score', undefined],
     ];
-    for (const [name, direction] of cases) assert.equal(autoDirection(name), direction, name);
+    for (const [name, direction] of cases) assert.equal(monitorDirection(name), direction, name);
   });
 });

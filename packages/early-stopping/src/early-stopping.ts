@@ -5,11 +5,11 @@ import {
   checkNumber,
   checkOneOf,
   controlOf,
+  monitorDirection,
   type RunControl,
   type TrainingEvent,
 } from '@rxfit/core';
 import {
-  inferDirection,
   initialState,
   reduce,
   type EarlyStoppingConfig,
@@ -129,7 +129,7 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
   if (divergenceThreshold !== undefined)
     checkNumber(owner, 'divergenceThreshold', divergenceThreshold);
   checkBoolean(owner, 'checkFinite', checkFinite);
-  const direction = mode === 'auto' ? inferDirection(monitor) : mode;
+  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
   if (direction === undefined) {
     throw new RangeError(
       `${owner}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimised or maximised ` +

@@ -10,7 +10,6 @@ export {
   initialState,
   reduce,
   isImprovement,
-  inferDirection,
   type Direction,
   type StopCause,
   type EarlyStoppingConfig,

@@ -1,7 +1,7 @@
-import type { TrainingEvent } from '@rxfit/core';
+import type { MonitorDirection, TrainingEvent } from '@rxfit/core';
 
-/** Whether the monitored quantity should go down (`min`) or up (`max`). */
-export type Direction = 'min' | 'max';
+/** Whether the monitored value improves downwards or upwards. */
+export type Direction = MonitorDirection;
 
 /** Why early stopping asks the run to stop. */
 export type StopCause = 'patience' | 'stoppingThreshold' | 'divergenceThreshold' | 'nonFinite';
@@ -250,45 +250,3 @@ function describeBest(best: number | undefined, bestEpoch: number | undefined): 
   return `${Number(best.toPrecision(5))} at epoch index ${bestEpoch}`;
 }
 
-const MIN_NAMES = new Set([
-  'mse',
-  'mae',
-  'mape',
-  'msle',
-  'rmse',
-  'kld',
-  'kldivergence',
-  'kullbackleiblerdivergence',
-  'poisson',
-  'logcosh',
-  // tfjs' cosine metric is cosineProximity, the negated similarity: lower is better.
-  'cosine',
-  'cosineproximity',
-]);
-const MIN_PARTS = ['loss', 'error', 'crossentropy', 'hinge'];
-const MAX_NAMES = new Set(['cosinesimilarity', 'r2', 'r2score']);
-const MAX_PARTS = ['acc', 'auc', 'precision', 'recall', 'f1', 'fbeta', 'iou'];
-
-/**
- * What `mode: 'auto'` makes of a monitor name: Keras 3 strips `val_`, treats `loss` as `min` and
- * asks the compiled metric for its direction; with no model at hand, we read the name instead.
- *
- * ## Example
- * ```ts
- * import { inferDirection } from '@rxfit/early-stopping';
- * inferDirection('val_accuracy'); // 'max'
- * inferDirection('lr'); // undefined
- * ```
- * @param monitor - A log key (`loss`, `val_acc`, `mse`, ...).
- * @returns `min` for loss- and error-like names, `max` for accuracy-, AUC-, precision-, recall-,
- * F1-like names, `undefined` when the name says nothing.
- */
-export function inferDirection(monitor: string): Direction | undefined {
-  const name = monitor
-    .replace(/^val_/, '')
-    .toLowerCase()
-    .replace(/[_\-\s]/g, '');
-  if (MIN_NAMES.has(name) || MIN_PARTS.some((part) => name.includes(part))) return 'min';
-  if (MAX_NAMES.has(name) || MAX_PARTS.some((part) => name.includes(part))) return 'max';
-  return undefined;
-}

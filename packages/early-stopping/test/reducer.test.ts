@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { monitorDirection } from '@rxfit/core';
 import {
   earlyStoppingConfig,
-  inferDirection,
   initialState,
   isImprovement,
   reduce,
@@ -324,7 +324,7 @@ describe('reduce: runs, resumes and ends', () => {
   });
 });
 
-describe('inferDirection and option validation', () => {
+describe('mode auto (monitorDirection) and option validation', () => {
   // Keras test_early_stopping (S6), plus tfjs metric names.
   const cases: [string, 'min' | 'max' | undefined][] = [
     ['val_loss', 'min'],
@@ -347,7 +347,7 @@ describe('inferDirection and option validation', () => {
   ];
   for (const [monitor, expected] of cases) {
     it(`auto: ${monitor} → ${expected ?? 'unknown'}`, () => {
-      assert.equal(inferDirection(monitor), expected);
+      assert.equal(monitorDirection(monitor), expected);
       if (expected) assert.equal(earlyStoppingConfig({ monitor }).direction, expected);
     });
   }

@@ -1,7 +1,6 @@
 export { learningRateScheduler } from './learning-rate-scheduler.js';
 export { reduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export {
-  inferDirection,
   initialState,
   reduce,
   type Direction,

@@ -1,6 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkInteger, checkNumber, checkOneOf, controlOf, type TrainingEvent } from '@rxfit/core';
-import { inferDirection, initialState, reduce, type PlateauConfig } from './reducer.js';
+import { checkInteger, checkNumber, checkOneOf, controlOf, monitorDirection, type TrainingEvent } from '@rxfit/core';
+import { initialState, reduce, type PlateauConfig } from './reducer.js';
 
 const BY = 'reduceLROnPlateau';
 
@@ -96,7 +96,7 @@ function resolveOptions(options: ReduceLROnPlateauOptions): PlateauConfig {
   checkInteger(BY, 'cooldown', cooldown, 0);
   checkNumber(BY, 'minLr', minLr, { min: 0 });
   checkOneOf(BY, 'mode', mode, ['auto', 'min', 'max'] as const);
-  const direction = mode === 'auto' ? inferDirection(monitor) : mode;
+  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
   if (direction === undefined) {
     throw new RangeError(
       `${BY}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimised or maximised; pass mode: 'min' or mode: 'max'`,

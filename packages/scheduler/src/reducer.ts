@@ -1,7 +1,7 @@
-import type { TrainingEvent } from '@rxfit/core';
+import type { MonitorDirection, TrainingEvent } from '@rxfit/core';
 
-/** Whether a smaller or a larger monitored value is better. */
-export type Direction = 'min' | 'max';
+/** Whether the monitored value improves downwards or upwards. */
+export type Direction = MonitorDirection;
 
 /** The resolved settings of `reduceLROnPlateau`, the reducer's fixed input. */
 export interface PlateauConfig {
@@ -151,28 +151,3 @@ function trackReplay(state: PlateauState, event: TrainingEvent): PlateauState {
   return state.replayedRunId === replayedRunId ? state : { ...state, replayedRunId };
 }
 
-/**
- * Keras' `mode='auto'`: whether a metric is minimised or maximised, from its name without the
- * `val_` prefix. Keras 3 asks the compiled metric for its direction; tfjs metrics have none, so
- * the names tfjs and Keras use are matched instead.
- *
- * ## Example
- * ```ts
- * import { inferDirection } from '@rxfit/scheduler';
- * inferDirection('val_acc'); // 'max'
- * ```
- * @param monitor - A log key.
- * @returns `'min'`, `'max'`, or `undefined` when the name says nothing.
- */
-export function inferDirection(monitor: string): Direction | undefined {
-  const name = monitor.replace(/^val_/, '');
-  if (/acc|precision|recall|auc|f1|fbeta|r2|iou|cosine|proximity/i.test(name)) return 'max';
-  if (
-    /loss|error|^mse$|^mae$|^mape$|^msle$|crossentropy|hinge|kld|kullback|divergence|poisson|logcosh|huber/i.test(
-      name,
-    )
-  ) {
-    return 'min';
-  }
-  return undefined;
-}
