@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { epochOrder } from './seeded-random.js';
 
 /** One batch: inputs and targets (arrays for multi-input or multi-output models). */
 export interface Batch {
@@ -94,32 +95,6 @@ export function disposeBatch(batch: Batch): void {
   tf.dispose([...tensorsOf(batch.xs), ...tensorsOf(batch.ys)]);
 }
 
-/** A small seeded generator (mulberry32), so a shuffle can be replayed after a resume. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The sample order of one epoch: Fisher–Yates over 0..n-1. */
-export function epochOrder(n: number, epoch: number, seed: number | undefined): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const random = seed === undefined ? Math.random : seededRandom(seed * 100_003 + epoch);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
-
 /** Reads in-memory tensors in batches, shuffled per epoch when asked (as tfjs `model.fit`). */
 export function readTensors(data: TensorData, options: TensorReadOptions): EpochReader {
   const xs = tensorsOf(data.xs);
@@ -137,6 +112,8 @@ export function readTensors(data: TensorData, options: TensorReadOptions): Epoch
   }
   const { batchSize } = options;
   const batchesPerEpoch = Math.ceil(samples / batchSize);
+  // Without a seed, one is drawn per run: epochs still differ, runs are not reproducible.
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const take = (tensors: readonly tf.Tensor[], start: number, end: number, order: Int32Array | undefined) =>
     tensors.map((t) =>
       order
@@ -148,7 +125,7 @@ export function readTensors(data: TensorData, options: TensorReadOptions): Epoch
     batchSize,
     batchesPerEpoch,
     async *open(epoch, steps) {
-      const order = options.shuffle ? epochOrder(samples, epoch, options.seed) : undefined;
+      const order = options.shuffle ? epochOrder(samples, true, seed, epoch) : undefined;
       const count = Math.min(steps ?? batchesPerEpoch, batchesPerEpoch);
       for (let b = 0; b < count; b++) {
         const start = b * batchSize;

@@ -23,3 +23,4 @@ export { checkInteger, checkNumber, checkOneOf } from './validate.js';
 export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
 export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';
 export { monitorDirection, type MonitorDirection } from './monitor.js';
+export { epochOrder, seededRandom, type Random } from './seeded-random.js';

@@ -18,7 +18,6 @@ export {
   type TransformParams,
 } from './random-transform.js';
 export { resizeImage, type Interpolation, aspectCropBox, type CropBox } from './resize-image.js';
-export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export {
   compareCodePoints,
   discoverImages,

@@ -1,4 +1,4 @@
-import type { Random } from './seeded-random.js';
+import type { Random } from '@rxfit/core';
 
 /**
  * The parameters of one image's augmentation, as Keras' `get_random_transform` returns them
@@ -106,7 +106,8 @@ function isZero(range: number | readonly number[] | undefined): boolean {
  *
  * ## Example
  * ```ts
- * import { randomTransform, seededRandom } from '@rxfit/image-folder';
+ * import { seededRandom } from '@rxfit/core';
+ * import { randomTransform } from '@rxfit/image-folder';
  * const p = randomTransform(seededRandom(1, 0, 0), { zoomRange: 0.2, horizontalFlip: true }, 64, 64);
  * ```
  *

@@ -1,6 +1,7 @@
 // Each augmentation against a reference computed here, independently of the package's code.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom } from '@rxfit/core';
 import {
   applyTransform,
   IDENTITY_TRANSFORM,
@@ -9,7 +10,6 @@ import {
   aspectCropBox,
   loadImage,
   convertColor,
-  seededRandom,
   type FillMode,
   type ImagePixels,
   type TransformParams,

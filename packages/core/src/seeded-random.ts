@@ -3,7 +3,7 @@
  *
  * ## Example
  * ```ts
- * import { seededRandom, type Random } from '@rxfit/image-folder';
+ * import { seededRandom, type Random } from '@rxfit/core';
  * const rng: Random = seededRandom(42, 0, 7);
  * rng(); // 0 <= value < 1
  * ```
@@ -34,7 +34,7 @@ function combine(h: number, value: number): number {
  *
  * ## Example
  * ```ts
- * import { seededRandom } from '@rxfit/image-folder';
+ * import { seededRandom } from '@rxfit/core';
  * const a = seededRandom(1, 3, 10)();
  * const b = seededRandom(1, 3, 10)();
  * // a === b
@@ -81,7 +81,7 @@ function rotl(x: number, k: number): number {
  *
  * ## Example
  * ```ts
- * import { epochOrder } from '@rxfit/image-folder';
+ * import { epochOrder } from '@rxfit/core';
  * epochOrder(5, false, 0, 0); // Int32Array [0, 1, 2, 3, 4]
  * ```
  *
