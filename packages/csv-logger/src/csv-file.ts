@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { access, constants, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, constants, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseString } from 'fast-csv';
+import { writeFileAtomic } from '@rxfit/core';
 import { ROW_END, formatRow, rowCells, type CsvDialect } from './format.js';
 import type { CsvRow } from './reducer.js';
 
@@ -33,24 +33,11 @@ export const nodeFileSystem: CsvFileSystem = {
   },
 
   async writeAtomically(path, content) {
-    const temporary = join(
-      dirname(path),
-      `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
-    );
     try {
-      const handle = await open(temporary, 'w');
-      try {
-        await handle.writeFile(content, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, path);
+      await writeFileAtomic(path, content);
     } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
       throw fileError(path, 'write', error);
     }
-    await syncDirectory(dirname(path));
   },
 
   async checkWritable(path) {
@@ -142,20 +129,6 @@ function lineStarts(text: string): { start: number; end: number; next: number }[
     start = next;
   }
   return result;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  // Makes the rename itself durable; some platforms cannot open a directory, which costs only that.
-  try {
-    const handle = await open(directory, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
 }
 
 function codeOf(error: unknown): string | undefined {

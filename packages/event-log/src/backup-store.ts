@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { getLearningRate, setLearningRate } from '@rxfit/core';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { getLearningRate, setLearningRate, syncFolder, writeFileAtomic } from '@rxfit/core';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The schema of `backup.json`. */
@@ -54,31 +54,6 @@ function hiddenScalars(optimizer: tf.Optimizer): Map<string, tf.Variable> {
 /** What {@link saveBackup} needs besides the model. */
 export type BackupPosition = Pick<BackupMeta, 'runId' | 'epoch' | 'nextEpoch' | 'lastSeq' | 'completed'>;
 
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  // Makes the renames durable against a power loss; some file systems refuse it, which is harmless.
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
-}
 
 /**
  * Saves the model's weights, the optimizer's state and the learning rate, atomically: the
@@ -105,7 +80,7 @@ export async function saveBackup(dir: string, model: tf.LayersModel, position: B
   const data = new Uint8Array(encodedModel.data.byteLength + encodedOptimizer.data.byteLength);
   data.set(new Uint8Array(encodedModel.data), 0);
   data.set(new Uint8Array(encodedOptimizer.data), encodedModel.data.byteLength);
-  await writeDurably(join(dir, weightsFile), data);
+  await writeFileAtomic(join(dir, weightsFile), data);
   const meta: BackupMeta = {
     schema: BACKUP_SCHEMA,
     version: BACKUP_VERSION,
@@ -120,7 +95,7 @@ export async function saveBackup(dir: string, model: tf.LayersModel, position: B
       await Promise.all([...hiddenScalars(optimizer)].map(async ([name, v]) => [name, (await v.data())[0]!] as const)),
     ),
   };
-  await writeDurably(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+  await writeFileAtomic(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
   await syncFolder(dir);
   for (const name of await readdir(dir)) {
     if (name !== META_FILE && name !== weightsFile) await rm(join(dir, name), { force: true, recursive: true });

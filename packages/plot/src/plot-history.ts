@@ -2,7 +2,7 @@ import { checkInteger, checkNumber, controlOf, type TrainingEvent } from '@rxfit
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
-import { renderSvg, svgToPng, writeFileAtomic } from './render.js';
+import { renderSvg, svgToPng, writePlotFile } from './render.js';
 
 /** A file format {@link plotHistory} writes. */
 export type PlotFormat = 'svg' | 'png';
@@ -114,7 +114,7 @@ async function render(state: PlotState, settings: Settings): Promise<void> {
   for (const format of settings.formats) {
     const path = `${settings.base}.${format}`;
     try {
-      await writeFileAtomic(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
+      await writePlotFile(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
     } catch (error) {
       throw new Error(
         `plotHistory: could not write ${path}: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '@rxfit/core';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { parse, View } from 'vega';
@@ -46,26 +46,18 @@ export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
 }
 
 /**
- * Writes a file so that readers see the old or the new content, never half of it: a temporary
- * file in the same directory (so `rename` stays on one file system), then `rename`.
+ * Writes a plot file atomically (core's `writeFileAtomic`), creating its folder first.
  *
  * ## Example
  * ```ts
- * await writeFileAtomic('plots/history.svg', svg);
+ * await writePlotFile('plots/history.svg', svg);
  * ```
  * @param path - The file to replace; missing folders are created.
  * @param data - The new content.
- * @throws the file system's error, after removing the temporary file.
+ * @throws the file system's error.
  * @internal
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writePlotFile(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, data);
 }
