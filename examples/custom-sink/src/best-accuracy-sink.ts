@@ -1,5 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
-import { sink, type EventOfType } from '@rxfit/core';
+import { sink, writeFileAtomic, type EventOfType } from '@rxfit/core';
 
 /** Keeps the best val_acc so far in a JSON file; when training ends, says who stopped it and why. */
 export function bestAccuracySink(path: string) {
@@ -13,8 +12,7 @@ export function bestAccuracySink(path: string) {
           if (acc === undefined || (best && acc <= best.val_acc)) return;
           best = { epoch: event.epoch, val_acc: acc };
           if (event.replayed) return; // a replay rebuilds `best` but writes nothing
-          await writeFile(`${path}.tmp`, JSON.stringify(best)); // a crash never leaves half a file:
-          await rename(`${path}.tmp`, path); // write aside, then rename
+          await writeFileAtomic(path, JSON.stringify(best)); // a crash never leaves half a file
         },
         onStopRequested: (event) => {
           stop = event;
