@@ -39,6 +39,8 @@ export interface ResumedData {
   readonly lastSeq: number;
   /** The backup folder. */
   readonly dir: string;
+  /** What happened, for people (progress bars print it). */
+  readonly message: string;
 }
 
 /** Cuts the log back to the end of the backup's last event; returns the run's events up to it. */
@@ -124,7 +126,12 @@ export function resumable(
       tap((event) => {
         if (announced || event.type !== 'trainBegin') return;
         announced = true;
-        controlOf(event)?.emit(RESUMED_EVENT, { epoch: meta.nextEpoch, lastSeq: meta.lastSeq, dir } satisfies ResumedData);
+        controlOf(event)?.emit(RESUMED_EVENT, {
+          epoch: meta.nextEpoch,
+          lastSeq: meta.lastSeq,
+          dir,
+          message: `Resumed run ${meta.runId} from the backup in ${dir}: continuing with epoch ${meta.nextEpoch + 1}`,
+        } satisfies ResumedData);
       }),
     );
     return concat(from(replayed), live);

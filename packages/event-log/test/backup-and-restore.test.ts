@@ -93,7 +93,12 @@ describe('backupAndRestore + resumable', () => {
     assert.equal(live[0]?.type, 'trainBegin');
     assert.deepEqual(live[1]?.type === 'custom' && [live[1].name, live[1].data], [
       RESUMED_EVENT,
-      { epoch: 5, lastSeq: lastMeta.lastSeq, dir: backup },
+      {
+        epoch: 5,
+        lastSeq: lastMeta.lastSeq,
+        dir: backup,
+        message: `Resumed run ${live[0].runId} from the backup in ${backup}: continuing with epoch 6`,
+      },
     ]);
     // The replay stands for one uninterrupted run: one trainBegin, though the log holds the
     // trainBegin of the first resume too.

@@ -218,7 +218,9 @@ export function decisionMessage(event: TrainingEvent, previousSave?: number): st
       const warning = warningOf(event);
       if (warning) return `Warning (${warning.by}): ${warning.message}`;
       if (event.name === DATA_SOURCE_EVENT) return dataSourceDescription(event.data);
-      return undefined;
+      // Any other fact that carries a `message` for people (a resume, say) is printed as is.
+      const message = (event.data as { message?: unknown } | null | undefined)?.message;
+      return typeof message === 'string' ? message : undefined;
     }
     case 'trainEnd':
       return event.reason === 'failed'

@@ -87,11 +87,14 @@ describe('progressBar off a TTY', () => {
       tap((event) => {
         const control = controlOf(event);
         if (!control) return;
-        if (event.type === 'trainBegin')
+        if (event.type === 'trainBegin') {
           control.emit('dataSource', {
             role: 'training',
             description: 'Found 8005 images belonging to 2 classes.',
           });
+          control.emit('resumed', { epoch: 0, message: 'Resumed run r from the backup in b' });
+          control.emit('other', { no: 'message' });
+        }
         if (event.type === 'epochBegin' && event.epoch === 1)
           control.setLearningRate(0.0009048374180359595, {
             by: 'LearningRateScheduler',
@@ -124,6 +127,7 @@ describe('progressBar off a TTY', () => {
       /^ {0,2}\d\/3 \[[=>.]{30}\] - \d+s \d+(us|ms|s)\/step - loss: \d\.\d{4}( - val_loss: \d\.\d{4})? - lr: \d\.\d{4}(e-\d\d)?$/;
     const expected: (string | RegExp)[] = [
       'Found 8005 images belonging to 2 classes.',
+      'Resumed run r from the backup in b',
       'Epoch 1/4',
       bar,
       'Epoch 1: val_loss is 1.00000, saving model to ckpt/best',
@@ -142,7 +146,7 @@ describe('progressBar off a TTY', () => {
       typeof line === 'string' ? assert.equal(lines[i], line) : assert.match(lines[i]!, line),
     );
     // The stopped epoch shows the steps really run (Keras would show 3/3).
-    assert.match(lines[11]!, /^2\/3 \[={19}>\.{10}\]/);
+    assert.match(lines[12]!, /^2\/3 \[={19}>\.{10}\]/);
     assert.ok(!out.text.includes('\r'), 'no carriage return off a TTY');
   });
 
