@@ -50,6 +50,10 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
     defer(() => {
       // The last epoch this subscription saw end live: replayed epochs are in the backup already.
       let lastEpochEnd: number | undefined;
+      // The rate in force at that point of the log, taken from the events: when the next
+      // epochBegin passes, a scheduler may already have set the optimizer to the next epoch's
+      // rate, whose learningRateChanged comes after the backup's position and is not in it.
+      let learningRate: number | undefined;
       // Saves run one after another, in event order.
       let chain: Promise<unknown> = Promise.resolve();
       const enqueue = (work: () => Promise<unknown>): Promise<unknown> => (chain = chain.then(work));
@@ -64,6 +68,11 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
           if (!control) return;
           if (event.type === 'epochEnd') {
             lastEpochEnd = event.epoch;
+            learningRate = event.logs['lr'] ?? control.learningRate;
+            return;
+          }
+          if (event.type === 'learningRateChanged') {
+            learningRate = event.to;
             return;
           }
           const model = control.model;
@@ -72,13 +81,27 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
               control.defer(Promise.reject(new Error(`${BY}: the run has no model to back up (dir ${dir})`)));
               return;
             }
-            const position = { runId: event.runId, epoch: lastEpochEnd, nextEpoch: event.epoch, lastSeq: event.seq - 1, completed: false };
+            const position = {
+              runId: event.runId,
+              epoch: lastEpochEnd,
+              nextEpoch: event.epoch,
+              lastSeq: event.seq - 1,
+              learningRate: learningRate ?? control.learningRate,
+              completed: false,
+            };
             control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
           } else if (event.type === 'trainEnd' && event.reason !== 'failed') {
             if (deleteOnComplete) {
               control.defer(enqueue(() => deleteBackup(dir)).catch(fail('delete')));
             } else if (model && lastEpochEnd !== undefined) {
-              const position = { runId: event.runId, epoch: lastEpochEnd, nextEpoch: lastEpochEnd + 1, lastSeq: event.seq, completed: true };
+              const position = {
+                runId: event.runId,
+                epoch: lastEpochEnd,
+                nextEpoch: lastEpochEnd + 1,
+                lastSeq: event.seq,
+                learningRate: learningRate ?? control.learningRate,
+                completed: true,
+              };
               control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
             }
           }

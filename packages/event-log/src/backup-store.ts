@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { getLearningRate, setLearningRate, syncFolder, writeFileAtomic } from '@rxfit/core';
+import { setLearningRate, syncFolder, writeFileAtomic } from '@rxfit/core';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -52,7 +52,7 @@ function hiddenScalars(optimizer: tf.Optimizer): Map<string, tf.Variable> {
 }
 
 /** What {@link saveBackup} needs besides the model. */
-export type BackupPosition = Pick<BackupMeta, 'runId' | 'epoch' | 'nextEpoch' | 'lastSeq' | 'completed'>;
+export type BackupPosition = Pick<BackupMeta, 'runId' | 'epoch' | 'nextEpoch' | 'lastSeq' | 'learningRate' | 'completed'>;
 
 
 /**
@@ -85,7 +85,6 @@ export async function saveBackup(dir: string, model: tf.LayersModel, position: B
     schema: BACKUP_SCHEMA,
     version: BACKUP_VERSION,
     ...position,
-    learningRate: getLearningRate(optimizer),
     optimizer: optimizer.getClassName(),
     weightsFile,
     modelWeights: encodedModel.specs,

@@ -125,6 +125,37 @@ describe('backupAndRestore + resumable', () => {
     assert.deepEqual([run?.starts, run?.endReason], [3, 'completed']);
   });
 
+  for (const placement of ['before', 'after'] as const) {
+    it(`restores the rate a schedule set, not the next epoch's (schedule ${placement} backupAndRestore)`, async () => {
+      const dir = await tempDir();
+      const data = tinyData(32);
+      // A schedule that depends on the rate in force: applied twice, it would show.
+      const halve = tap<TrainingEvent>((event) => {
+        const control = controlOf(event);
+        if (event.type === 'epochBegin' && event.epoch > 0 && control) {
+          control.setLearningRate(control.learningRate / 2, { by: 'halve' });
+        }
+      });
+      const run = (model: tf.LayersModel, name: string) => {
+        const log = join(dir, `${name}.jsonl`);
+        const backup = join(dir, `${name}-backup`);
+        const backups = backupAndRestore({ dir: backup });
+        return resumable({ dir: backup, log, model }, (resume) => fit(model, data, { ...fitOptions, runId: name, ...resume })).pipe(
+          eventLog(log),
+          placement === 'before' ? halve : backups,
+          placement === 'before' ? backups : halve,
+        );
+      };
+      const lrs = (events: TrainingEvent[]) =>
+        events.filter((e) => e.type === 'epochEnd').map((e) => (e.type === 'epochEnd' ? e.logs['lr'] : undefined));
+      const reference = await lastValueFrom(run(tinyModel(1), 'ref').pipe(toArray()));
+      await assert.rejects(lastValueFrom(run(tinyModel(1), 'crashed').pipe(crashAt(3))), /simulated crash/);
+      const resumed = await lastValueFrom(run(tinyModel(1), 'crashed').pipe(toArray()));
+      assert.deepEqual(lrs(resumed), lrs(reference));
+      lrs(reference).forEach((lr, epoch) => assert.ok(Math.abs(lr! - 0.05 / 2 ** epoch) < 1e-9, `lr at epoch ${epoch}`));
+    });
+  }
+
   it('keeps a completed backup with deleteOnComplete: false, and running again trains no more', async () => {
     const dir = await tempDir();
     const data = tinyData(16);
