@@ -40,35 +40,50 @@ export interface CallbackHooks {
  */
 export function callback(hooks: CallbackHooks): MonoTypeOperatorFunction<TrainingEvent> {
   for (const [name, hook] of Object.entries(hooks)) {
-    if (typeof hook !== 'function') throw new TypeError(`callback: ${name} must be a function, got ${typeof hook}`);
+    if (typeof hook !== 'function')
+      throw new TypeError(`callback: ${name} must be a function, got ${typeof hook}`);
   }
   return tap((event) => {
     const run = controlOf(event);
     if (!run) return;
     const results: HookResult[] = [];
-    switch (event.type) {
-      case 'trainBegin':
-        results.push(hooks.onTrainBegin?.(event.params, run));
-        break;
-      case 'epochBegin':
-        results.push(hooks.onEpochBegin?.(event.epoch, run));
-        break;
-      case 'batchBegin':
-        results.push(hooks.onBatchBegin?.(event.batch, event.epoch, run));
-        break;
-      case 'batchEnd':
-        results.push(hooks.onBatchEnd?.(event.batch, event.logs, run));
-        break;
-      case 'epochEnd':
-        results.push(hooks.onEpochEnd?.(event.epoch, event.logs, run));
-        break;
-      case 'trainEnd':
-        results.push(hooks.onTrainEnd?.(event.logs, run));
-        break;
-      default:
-        break;
+    try {
+      callHooks(hooks, event, run, results);
+    } catch (error) {
+      // As every rxfit operator fails a run: through the loop, so trainEnd 'failed' is still emitted.
+      run.defer(Promise.reject(error instanceof Error ? error : new Error(String(error))));
     }
-    results.push(hooks.onEvent?.(event, run));
     for (const result of results) if (result instanceof Promise) run.defer(result);
   });
+}
+
+function callHooks(
+  hooks: CallbackHooks,
+  event: TrainingEvent,
+  run: RunControl,
+  results: HookResult[],
+): void {
+  switch (event.type) {
+    case 'trainBegin':
+      results.push(hooks.onTrainBegin?.(event.params, run));
+      break;
+    case 'epochBegin':
+      results.push(hooks.onEpochBegin?.(event.epoch, run));
+      break;
+    case 'batchBegin':
+      results.push(hooks.onBatchBegin?.(event.batch, event.epoch, run));
+      break;
+    case 'batchEnd':
+      results.push(hooks.onBatchEnd?.(event.batch, event.logs, run));
+      break;
+    case 'epochEnd':
+      results.push(hooks.onEpochEnd?.(event.epoch, event.logs, run));
+      break;
+    case 'trainEnd':
+      results.push(hooks.onTrainEnd?.(event.logs, run));
+      break;
+    default:
+      break;
+  }
+  results.push(hooks.onEvent?.(event, run));
 }

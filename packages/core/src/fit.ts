@@ -188,6 +188,7 @@ async function train(
 ): Promise<void> {
   const readers: EpochReader[] = [];
   const owned: tf.Tensor[] = [];
+  let trainEnded = false;
   try {
     let trainData = data;
     let validationData = settings.validationData;
@@ -286,6 +287,7 @@ async function train(
       await engine.settle();
       if (checkCancelled()) return;
     }
+    trainEnded = true;
     engine.emit({
       type: 'trainEnd',
       epoch: Math.max(settings.initialEpoch, epoch - 1),
@@ -300,7 +302,8 @@ async function train(
       cause instanceof TrainingError || aborted
         ? cause
         : new TrainingError({ runId: engine.control.runId, epoch: engine.epoch, batch: engine.batch }, cause);
-    if (!checkCancelledQuietly(checkCancelled)) {
+    // One trainEnd per run: work deferred at trainEnd itself fails the stream without another.
+    if (!trainEnded && !checkCancelledQuietly(checkCancelled)) {
       engine.emit({
         type: 'trainEnd',
         epoch: engine.epoch,

@@ -54,6 +54,7 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
   return new Observable<TrainingEvent>((subscriber) => {
     let lr = learningRate;
     let cancelled = false;
+    let trainEnded = false;
     const engine = new RunEngine(subscriber, {
       runId,
       ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
@@ -90,6 +91,7 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
         await engine.settle();
       }
       if (cancelled) return;
+      trainEnded = true;
       engine.emit({
         type: 'trainEnd',
         epoch: Math.max(initialEpoch, epoch - 1),
@@ -105,7 +107,7 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
       },
       (error: unknown) => {
         // As fit: a failed run ends with trainEnd 'failed' before the error.
-        if (!cancelled) {
+        if (!cancelled && !trainEnded) {
           engine.emit({
             type: 'trainEnd',
             epoch: engine.epoch,

@@ -370,6 +370,34 @@ describe('toHistory and callback', () => {
     tf.dispose([xs, ys]);
   });
 
+  it('fails the run through the loop when a hook throws: trainEnd failed, error naming the epoch', async () => {
+    const model = tinyModel();
+    const { xs, ys } = tinyData(8);
+    const seen: TrainingEvent[] = [];
+    const broken = callback({
+      onEpochEnd: (epoch) => {
+        if (epoch === 1) throw new Error('hook threw');
+      },
+    });
+    const run$ = fit(model, { xs, ys }, { epochs: 3 }).pipe(broken, tap((e) => seen.push(e)));
+    await assert.rejects(lastValueFrom(run$), /Training failed at epoch 1: hook threw/);
+    assert.deepEqual(seen.slice(-2).map((e) => e.type), ['epochEnd', 'trainEnd']);
+    const end = seen.at(-1)!;
+    assert.equal(end.type === 'trainEnd' && end.reason, 'failed');
+    assert.equal(seen.filter((e) => e.type === 'trainEnd').length, 1);
+    tf.dispose([xs, ys]);
+  });
+
+  it('emits one trainEnd when work deferred at trainEnd fails', async () => {
+    const model = tinyModel();
+    const { xs, ys } = tinyData(8);
+    const seen: TrainingEvent[] = [];
+    const failsLate = callback({ onTrainEnd: () => Promise.reject(new Error('flush failed')) });
+    await assert.rejects(lastValueFrom(fit(model, { xs, ys }).pipe(failsLate, tap((e) => seen.push(e)))), /flush failed/);
+    assert.equal(seen.filter((e) => e.type === 'trainEnd').length, 1);
+    tf.dispose([xs, ys]);
+  });
+
   it('rejects a hook that is not a function', () => {
     assert.throws(() => callback({ onEpochEnd: 3 as never }), /onEpochEnd must be a function/);
   });
