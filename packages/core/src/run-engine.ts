@@ -64,7 +64,7 @@ export class RunEngine {
     this.emitting = true;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        const event = Object.freeze({
+        const event = deepFreeze({
           ...next,
           runId: this.options.runId,
           seq: this.nextSeq++,
@@ -176,4 +176,13 @@ export class RunEngine {
     };
     return control;
   }
+}
+
+/** Freezes plain data all the way down: an operator cannot change what the next one sees. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

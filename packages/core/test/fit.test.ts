@@ -24,6 +24,7 @@ describe('fit', () => {
       assert.equal(e.seq, i);
       assert.equal(e.runId, 'r1');
       assert.ok(Object.isFrozen(e));
+      if (e.type === 'trainBegin') assert.ok(Object.isFrozen(e.params) && Object.isFrozen(e.params.metrics));
       assert.equal(typeof e.time, 'number');
       assert.deepEqual(JSON.parse(JSON.stringify(e)), e);
     });
