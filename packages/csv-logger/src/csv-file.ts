@@ -137,7 +137,8 @@ function codeOf(error: unknown): string | undefined {
     : undefined;
 }
 
-function fileError(path: string, action: 'read' | 'write', cause: unknown): Error {
+/** The error a sink reports for a failed file operation: names the file and says why in words (exported for tests). */
+export function fileError(path: string, action: 'read' | 'write', cause: unknown): Error {
   const directory = dirname(path);
   const reasons: Record<string, string> = {
     ENOENT: `the directory '${directory}' does not exist`,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { concat, from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
 import { fit, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
+import { fileError } from '../src/csv-file.js';
 import { scriptedRun } from '@rxfit/core/testing';
 import { csvLogger, nodeFileSystem, type CsvFileSystem } from '@rxfit/csv-logger';
 
@@ -338,6 +339,20 @@ describe('csvLogger', () => {
       await chmod(locked, 0o700);
     },
   );
+
+  it('file errors name the file and say why in words, whoever runs the tests', () => {
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    assert.equal(
+      fileError('/data/runs/log.csv', 'write', denied).message,
+      "csvLogger: cannot write '/data/runs/log.csv': permission denied (is '/data/runs' writable?)",
+    );
+    const full = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+    assert.match(fileError('/d/log.csv', 'write', full).message, /no space left on the device$/);
+    assert.match(
+      fileError('/d/log.csv', 'read', new Error('odd')).message,
+      /cannot read '\/d\/log\.csv': odd$/,
+    );
+  });
 
   it('a failed write fails the run and leaves the rows written before it whole', async () => {
     const path = fresh();
