@@ -1,6 +1,7 @@
 export {
   BACKEND_ENV_VAR,
   BACKEND_NAMES,
+  WASM_THREADS_ENV_VAR,
   useBestBackend,
   type BackendInfo,
   type BackendName,

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
@@ -50,6 +52,22 @@ export const BACKEND_NAMES: readonly BackendName[] = Object.freeze([
 export const BACKEND_ENV_VAR = 'RXFIT_BACKEND';
 
 /**
+ * The environment variable that sets the number of wasm threads (an integer ≥ 1; `1`, the
+ * default, keeps the single-threaded binary). It wins over `options.threads`, as
+ * `RXFIT_BACKEND` wins over `options.prefer`.
+ *
+ * ## Example
+ * ```ts
+ * import { WASM_THREADS_ENV_VAR, useBestBackend } from '@rxfit/backend';
+ *
+ * // Same as starting the program with RXFIT_WASM_THREADS=2 in the environment.
+ * const info = await useBestBackend({ env: { [WASM_THREADS_ENV_VAR]: '2' } });
+ * console.log(info.threads); // 2 when wasm was chosen and initialised by this call
+ * ```
+ */
+export const WASM_THREADS_ENV_VAR = 'RXFIT_WASM_THREADS';
+
+/**
  * Options of {@link useBestBackend}.
  *
  * ## Example
@@ -74,7 +92,7 @@ export interface UseBestBackendOptions {
    */
   readonly logger?: (msg: string) => void;
   /**
-   * Where `RXFIT_BACKEND` is read.
+   * Where `RXFIT_BACKEND` and `RXFIT_WASM_THREADS` are read.
    * @default process.env
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -83,6 +101,14 @@ export interface UseBestBackendOptions {
    * @default (specifier) => import(specifier)
    */
   readonly importModule?: (specifier: string) => Promise<unknown>;
+  /**
+   * Threads for the wasm backend (an integer ≥ 1). Above 1, the package's threaded SIMD binary
+   * is loaded with `threads - 1` emscripten pthread workers; this takes effect only if this
+   * call is the one that initialises wasm. Ignored by the other backends. `RXFIT_WASM_THREADS`
+   * wins over it.
+   * @default 1 (single-threaded SIMD binary)
+   */
+  readonly threads?: number;
 }
 
 /**
@@ -127,6 +153,8 @@ export interface BackendInfo {
   readonly skipped: readonly SkippedBackend[];
   /** For `wasm`: whether the SIMD binary is in use (about 2x faster than the plain one). */
   readonly simd?: boolean;
+  /** For `wasm`: the threads XNNPACK uses (`getThreadsCount()` of the wasm package). */
+  readonly threads?: number;
 }
 
 const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> = {
@@ -152,7 +180,8 @@ const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> 
  *
  * @param options - See {@link UseBestBackendOptions}.
  * @returns The backend chosen, the kernels added to it, and the backends skipped.
- * @throws RangeError when `RXFIT_BACKEND` or `prefer` is not a {@link BackendName}.
+ * @throws RangeError when `RXFIT_BACKEND` or `prefer` is not a {@link BackendName}, or when
+ * `RXFIT_WASM_THREADS` or `threads` is not an integer ≥ 1.
  * @throws Error when `RXFIT_BACKEND` names a backend that cannot be loaded.
  */
 export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<BackendInfo> {
@@ -165,6 +194,8 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
       `useBestBackend: options.prefer is ${JSON.stringify(options.prefer)}; use one of ${BACKEND_NAMES.join(', ')}`,
     );
   }
+  const threads = resolveThreads(options.threads, env[WASM_THREADS_ENV_VAR]);
+  const activate = (name: BackendName) => activateBackend(name, importModule, threads, logger);
   if (forcedRaw) {
     if (!isBackendName(forcedRaw)) {
       throw new RangeError(
@@ -172,7 +203,7 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
       );
     }
     try {
-      const info = await activate(forcedRaw, importModule);
+      const info = await activate(forcedRaw);
       logger(`@rxfit/backend: using ${forcedRaw} (forced by ${BACKEND_ENV_VAR})`);
       return { ...info, reason: `forced by ${BACKEND_ENV_VAR}=${forcedRaw}`, skipped: [] };
     } catch (err) {
@@ -190,7 +221,7 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
   const skipped: SkippedBackend[] = [];
   for (const name of order) {
     try {
-      const info = await activate(name, importModule);
+      const info = await activate(name);
       const reason =
         name === options.prefer
           ? 'preferred by options.prefer'
@@ -210,9 +241,11 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
   );
 }
 
-async function activate(
+async function activateBackend(
   name: BackendName,
   importModule: (specifier: string) => Promise<unknown>,
+  threads: number,
+  logger: (msg: string) => void,
 ): Promise<Omit<BackendInfo, 'reason' | 'skipped'>> {
   switch (name) {
     case 'tensorflow-gpu':
@@ -240,12 +273,27 @@ async function activate(
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       pointWasmAtNodeModules(wasm.setWasmPaths);
       const kernelsPatched = registerWasmTrainingKernels();
-      await setBackendOrThrow('wasm', 'the wasm backend failed to initialise');
+      const initialisedWith = wasmThreadsIfInitialised(wasm.getThreadsCount);
+      if (threads > 1 && initialisedWith === undefined) {
+        await initWasmThreaded(wasm.setThreadsCount, threads);
+        const got = wasm.getThreadsCount();
+        if (got !== threads) {
+          logger(`@rxfit/backend: wasm asked for ${threads} threads and got ${got}`);
+        }
+      } else {
+        if (initialisedWith !== undefined && initialisedWith !== threads) {
+          logger(
+            `@rxfit/backend: wasm was already initialised with ${initialisedWith} thread(s); threads: ${threads} is ignored`,
+          );
+        }
+        await setBackendOrThrow('wasm', 'the wasm backend failed to initialise');
+      }
       return {
         name,
         tfBackend: tf.getBackend(),
         kernelsPatched,
         simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+        threads: wasm.getThreadsCount(),
       };
     }
     case 'cpu':
@@ -272,6 +320,130 @@ function pointWasmAtNodeModules(setWasmPaths: (prefix: string) => void): void {
   } catch {
     // Throws only once an initialisation was aborted; setBackend then reports the failure.
   }
+}
+
+function resolveThreads(option: number | undefined, envRaw: string | undefined): number {
+  const fromEnv = envRaw?.trim();
+  if (fromEnv) {
+    const n = Number(fromEnv);
+    if (!/^\d+$/.test(fromEnv) || !Number.isSafeInteger(n) || n < 1) {
+      throw new RangeError(
+        `${WASM_THREADS_ENV_VAR}=${JSON.stringify(envRaw)} is not a thread count; use an integer ≥ 1`,
+      );
+    }
+    return n;
+  }
+  if (option === undefined) return 1;
+  if (typeof option !== 'number' || !Number.isSafeInteger(option) || option < 1) {
+    throw new RangeError(
+      `useBestBackend: options.threads is ${String(option)}; use an integer ≥ 1`,
+    );
+  }
+  return option;
+}
+
+/** The wasm package's thread count if its backend was initialised already, else undefined. */
+function wasmThreadsIfInitialised(getThreadsCount: () => number): number | undefined {
+  try {
+    return getThreadsCount(); // throws until the backend's constructor ran
+  } catch {
+    return undefined;
+  }
+}
+
+/** The emscripten objects `initWasmThreaded` reaches into (the backend's `wasm` module). */
+interface EmscriptenPThreads {
+  readonly PThread?: {
+    readonly runningWorkers?: readonly { unref?: () => void }[];
+    readonly unusedWorkers?: readonly { unref?: () => void }[];
+  };
+}
+
+const MULTITHREAD_FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
+
+/**
+ * Initialises wasm with the package's threaded SIMD binary, which it never selects on Node
+ * (tfjs issue #3830). Three obstacles, each lifted only while `tf.setBackend('wasm')` runs
+ * and put back right after:
+ *
+ * - the `WASM_HAS_MULTITHREAD_SUPPORT` flag is `false` on Node: set to `true`;
+ * - the pthread worker script is handed to `new Worker` as a Blob URL, which
+ *   `node:worker_threads` cannot load: `URL.createObjectURL` returns a real file instead
+ *   for that Blob (the worker script, written to a temporary folder, itself loads the main
+ *   script from `wasm-out/` instead of the Blob it is sent);
+ * - the C++ side caps the pool at `os.cpus().length / 2`: `os.cpus()` reports at least
+ *   `2 * threads` entries.
+ *
+ * emscripten also sets `globalThis.Worker` (to `worker_threads.Worker`) while it loads; that is
+ * put back too. Finally the pthread workers are `unref`'d: XNNPACK's pool threads run for the
+ * life of the backend and emscripten keeps a running pthread's worker ref'd, which would keep
+ * the process alive after the program ends (and `beforeExit` never fires while they are).
+ */
+async function initWasmThreaded(
+  setThreadsCount: (n: number) => void,
+  threads: number,
+): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const mainScript =
+    require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  const workerScript = writeWorkerScript(require, mainScript);
+  const env = tf.env();
+  const flagBefore = await env.getAsync(MULTITHREAD_FLAG);
+  const workerBefore = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  const createObjectURL = URL.createObjectURL;
+  const cpus = os.cpus;
+  env.set(MULTITHREAD_FLAG, true);
+  setThreadsCount(threads);
+  URL.createObjectURL = (obj: Blob) =>
+    obj instanceof Blob && obj.type === 'application/javascript'
+      ? workerScript
+      : createObjectURL.call(URL, obj);
+  os.cpus = () => {
+    const real = cpus.call(os);
+    const first = real[0];
+    const wanted = 2 * threads;
+    return real.length >= wanted || first === undefined
+      ? real
+      : [...real, ...Array.from({ length: wanted - real.length }, () => first)];
+  };
+  try {
+    await setBackendOrThrow('wasm', 'the wasm backend failed to initialise with threads');
+  } finally {
+    os.cpus = cpus;
+    URL.createObjectURL = createObjectURL;
+    env.set(MULTITHREAD_FLAG, flagBefore);
+    if (workerBefore) Object.defineProperty(globalThis, 'Worker', workerBefore);
+    else Reflect.deleteProperty(globalThis, 'Worker');
+  }
+  const module = (tf.backend() as unknown as { wasm?: EmscriptenPThreads }).wasm;
+  const pthread = module?.PThread;
+  if (!pthread?.runningWorkers) {
+    throw new Error('the threaded wasm backend exposes no PThread pool to unref');
+  }
+  for (const worker of [...pthread.runningWorkers, ...(pthread.unusedWorkers ?? [])]) {
+    worker.unref?.();
+  }
+}
+
+/**
+ * Writes the package's pthread worker script to a temporary `.cjs` file (deleted at exit) and
+ * returns its path. Appended to it: inside the worker, `URL.createObjectURL` returns the path
+ * of the threaded main script, which the worker then reads with `importScripts`.
+ */
+function writeWorkerScript(require: NodeJS.Require, mainScript: string): string {
+  const { wasmWorkerContents } =
+    require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+      wasmWorkerContents: string;
+    };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxfit-wasm-'));
+  const file = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.cjs');
+  // As the package does for its Blob: '\n' inside the script's strings became real newlines.
+  const contents =
+    wasmWorkerContents.replace(/\n/g, '\\n') +
+    `;URL.createObjectURL=()=>${JSON.stringify(mainScript)};URL.revokeObjectURL=()=>{};\n`;
+  fs.writeFileSync(file, contents);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return file;
 }
 
 async function setBackendOrThrow(tfName: string, message: string): Promise<void> {
