@@ -1,13 +1,8 @@
-import { checkNumber, checkOneOf, controlOf, monitorDirection, type TrainingEvent } from '@rxfit/core';
+import { checkNumber, controlOf, resolveMonitorDirection, type TrainingEvent } from '@rxfit/core';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
-import {
-  initialState,
-  reduce,
-  type CheckpointConfig,
-  type SavePoint,
-} from './reducer.js';
+import { initialState, reduce, type CheckpointConfig, type SavePoint } from './reducer.js';
 import { saveModel } from './save-model.js';
 
 const NAME = 'modelCheckpoint';
@@ -161,7 +156,6 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
       `${NAME}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`,
     );
   }
-  checkOneOf(NAME, 'mode', mode, ['auto', 'min', 'max']);
   for (const [name, value] of Object.entries({ saveBestOnly, saveWeightsOnly, includeOptimizer })) {
     if (typeof value !== 'boolean')
       throw new TypeError(`${NAME}: ${name} must be a boolean, got ${String(value)}`);
@@ -176,12 +170,7 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
   }
   if (initialValueThreshold !== undefined)
     checkNumber(NAME, 'initialValueThreshold', initialValueThreshold);
-  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
-  if (direction === undefined) {
-    throw new RangeError(
-      `${NAME}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimized or maximized; pass mode: 'min' or mode: 'max'`,
-    );
-  }
+  const direction = resolveMonitorDirection(NAME, monitor, mode);
   return {
     config: { monitor, direction, saveBestOnly, saveFreq, initialValueThreshold },
     filepath,

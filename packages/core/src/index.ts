@@ -22,6 +22,6 @@ export { TrainingError } from './errors.js';
 export { checkInteger, checkNumber, checkOneOf } from './validate.js';
 export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
 export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';
-export { monitorDirection, type MonitorDirection } from './monitor.js';
+export { monitorDirection, resolveMonitorDirection, type MonitorDirection } from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export { syncFolder, writeFileAtomic } from './write-file-atomic.js';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { monitorDirection } from '@rxfit/core';
+import { monitorDirection, resolveMonitorDirection } from '@rxfit/core';
 
 describe('monitorDirection', () => {
   // Keras' test_early_stopping and model_checkpoint auto-mode cases, plus tfjs metric names.
@@ -32,6 +32,22 @@ describe('monitorDirection', () => {
     ['lr', undefined],
   ];
   for (const [monitor, expected] of cases) {
-    it(`${monitor} → ${expected ?? 'unknown'}`, () => assert.equal(monitorDirection(monitor), expected));
+    it(`${monitor} → ${expected ?? 'unknown'}`, () =>
+      assert.equal(monitorDirection(monitor), expected));
   }
+});
+
+describe('resolveMonitorDirection', () => {
+  it('reads auto from the name, takes min/max as given, and rejects the rest naming the owner', () => {
+    assert.equal(resolveMonitorDirection('op', 'val_loss', 'auto'), 'min');
+    assert.equal(resolveMonitorDirection('op', 'val_loss', 'max'), 'max');
+    assert.throws(
+      () => resolveMonitorDirection('op', 'val_loss', 'up'),
+      /op: mode must be one of 'auto', 'min', 'max', got "up"/,
+    );
+    assert.throws(
+      () => resolveMonitorDirection('op', 'my_score', 'auto'),
+      /op: mode 'auto' cannot tell whether monitor 'my_score'/,
+    );
+  });
 });

@@ -3,9 +3,8 @@ import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import {
   checkInteger,
   checkNumber,
-  checkOneOf,
   controlOf,
-  monitorDirection,
+  resolveMonitorDirection,
   type RunControl,
   type TrainingEvent,
 } from '@rxfit/core';
@@ -121,7 +120,6 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
   }
   checkNumber(owner, 'minDelta', minDelta);
   checkInteger(owner, 'patience', patience, 0);
-  checkOneOf(owner, 'mode', mode, ['auto', 'min', 'max'] as const);
   if (baseline !== undefined) checkNumber(owner, 'baseline', baseline);
   checkBoolean(owner, 'restoreBestWeights', restoreBestWeights);
   checkInteger(owner, 'startFromEpoch', startFromEpoch, 0);
@@ -129,14 +127,7 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
   if (divergenceThreshold !== undefined)
     checkNumber(owner, 'divergenceThreshold', divergenceThreshold);
   checkBoolean(owner, 'checkFinite', checkFinite);
-  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
-  if (direction === undefined) {
-    throw new RangeError(
-      `${owner}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimised or maximised ` +
-        `(it knows loss/error-like names such as loss, val_loss, mse, mae, and accuracy-like names such as ` +
-        `acc, accuracy, auc, precision, recall, f1); pass mode: 'min' or mode: 'max'`,
-    );
-  }
+  const direction = resolveMonitorDirection(owner, monitor, mode);
   return {
     monitor,
     direction,

@@ -1,5 +1,11 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkInteger, checkNumber, checkOneOf, controlOf, monitorDirection, type TrainingEvent } from '@rxfit/core';
+import {
+  checkInteger,
+  checkNumber,
+  controlOf,
+  resolveMonitorDirection,
+  type TrainingEvent,
+} from '@rxfit/core';
 import { initialState, reduce, type PlateauConfig } from './reducer.js';
 
 const BY = 'reduceLROnPlateau';
@@ -95,12 +101,6 @@ function resolveOptions(options: ReduceLROnPlateauOptions): PlateauConfig {
   checkNumber(BY, 'minDelta', minDelta);
   checkInteger(BY, 'cooldown', cooldown, 0);
   checkNumber(BY, 'minLr', minLr, { min: 0 });
-  checkOneOf(BY, 'mode', mode, ['auto', 'min', 'max'] as const);
-  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
-  if (direction === undefined) {
-    throw new RangeError(
-      `${BY}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimised or maximised; pass mode: 'min' or mode: 'max'`,
-    );
-  }
+  const direction = resolveMonitorDirection(BY, monitor, mode);
   return { monitor, direction, factor, patience, minDelta: Math.abs(minDelta), cooldown, minLr };
 }
