@@ -10,6 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { useBestBackend } from '@rxfit/backend';
+import { seedCnn } from './models.js';
 
 const BATCH = 32;
 
@@ -78,22 +79,6 @@ export async function main(log: (line: string) => void = console.log): Promise<B
   return { backend: info.name, msPerStep: best.median, cpuMsPerStep: cpuMs, ratio, profile };
 }
 
-function seedCnn(): tf.LayersModel {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 1, activation: 'sigmoid' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
-  return model;
-}
-
 function batch(): { xs: tf.Tensor; ys: tf.Tensor } {
   return {
     xs: tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1),
@@ -101,25 +86,29 @@ function batch(): { xs: tf.Tensor; ys: tf.Tensor } {
   };
 }
 
-async function timeSteps(
+/** Step times of the seed CNN on the current backend, and process CPU time per step (all threads). */
+export async function timeSteps(
   warmup: number,
   steps: number,
-): Promise<{ median: number; min: number; max: number }> {
+): Promise<{ median: number; min: number; max: number; cpuMsPerStep: number }> {
   const model = seedCnn();
   const { xs, ys } = batch();
   try {
     for (let i = 0; i < warmup; i++) await model.trainOnBatch(xs, ys);
     const times: number[] = [];
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       await model.trainOnBatch(xs, ys);
       times.push(performance.now() - t0);
     }
+    const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
     return {
       median: times[Math.floor(times.length / 2)] ?? NaN,
       min: times[0] ?? NaN,
       max: times[times.length - 1] ?? NaN,
+      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
     };
   } finally {
     tf.dispose([xs, ys]);

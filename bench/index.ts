@@ -9,6 +9,7 @@ import { main as imageFolderThroughput } from './image-folder-throughput.js';
 import { main as dataWait } from './data-wait.js';
 import { main as sinkOverhead } from './sink-overhead.js';
 import { main as eventLogOverhead } from './event-log-overhead.js';
+import { main as wasmThreads } from './wasm-threads.js';
 
 const benches: [string, () => Promise<unknown>][] = [
   ['backend speed: seed CNN on the default backend vs cpu', () => backendSpeed()],
@@ -17,6 +18,7 @@ const benches: [string, () => Promise<unknown>][] = [
   ['data wait: the seed CNN fed by imageFolder', () => dataWait()],
   ['sink overhead', () => sinkOverhead()],
   ['event log overhead', () => eventLogOverhead()],
+  ['wasm threads: 2 vs 1 (opt-in)', () => wasmThreads()],
 ];
 const only = process.argv[2];
 for (const [name, run] of benches) {

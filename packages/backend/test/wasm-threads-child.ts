@@ -1,11 +1,10 @@
 /**
- * Child process of `wasm-threads.test.ts` (and a small benchmark), run as
- *   node --conditions=@rxfit/source --import tsx packages/backend/test/wasm-threads-child.ts <threads|default|env> [benchSteps]
+ * Child process of `wasm-threads.test.ts`, run as
+ *   node --conditions=@rxfit/source --import tsx packages/backend/test/wasm-threads-child.ts <threads|default|env>
  *
  * Picks wasm with `threads`, runs one deterministic conv training step and prints one JSON line
- * (`{"threads":…,"globalsRestored":…,"loss":…,"values":[…]}`); with `benchSteps`, also times that many steps of the
- * seed CNN after 3 warmup steps. Then it simply returns: the parent checks that the process
- * exits by itself.
+ * (`{"threads":…,"globalsRestored":…,"loss":…,"values":[…]}`). Then it simply returns: the
+ * parent checks that the process exits by itself. (`bench/wasm-threads.ts` measures speed.)
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +13,6 @@ import { useBestBackend } from '@rxfit/backend';
 // `default`: no `threads` option and an empty env; `env`: no `threads` option,
 // RXFIT_WASM_THREADS read from process.env; a number: that `threads` option.
 const arg = process.argv[2] ?? '1';
-const benchSteps = Number(process.argv[3] ?? '0');
 
 const before = {
   createObjectURL: URL.createObjectURL,
@@ -59,8 +57,6 @@ function convStep(): { loss: number; values: number[] } {
 }
 
 const step = convStep();
-let bench: { median: number; min: number; cpuMsPerStep: number } | undefined;
-if (benchSteps > 0) bench = await timeSeedCnn(benchSteps);
 console.log(
   JSON.stringify({
     name: info.name,
@@ -68,43 +64,5 @@ console.log(
     getThreadsCount: wasm.getThreadsCount(),
     globalsRestored,
     ...step,
-    ...(bench ? { bench } : {}),
   }),
 );
-
-/** The seed CNN of `bench/backend-speed.ts`: median and min ms per `trainOnBatch`, CPU ms per step. */
-async function timeSeedCnn(
-  steps: number,
-): Promise<{ median: number; min: number; cpuMsPerStep: number }> {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 1, activation: 'sigmoid' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
-  const xs = tf.randomUniform([32, 64, 64, 3], 0, 1, 'float32', 1);
-  const ys = tf.cast(tf.greater(tf.randomUniform([32, 1], 0, 1, 'float32', 2), 0.5), 'float32');
-  for (let i = 0; i < 3; i++) await model.trainOnBatch(xs, ys);
-  const times: number[] = [];
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    await model.trainOnBatch(xs, ys);
-    times.push(performance.now() - t0);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  tf.dispose([xs, ys]);
-  model.dispose();
-  times.sort((a, b) => a - b);
-  return {
-    median: times[Math.floor(times.length / 2)] ?? NaN,
-    min: times[0] ?? NaN,
-    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
-  };
-}
