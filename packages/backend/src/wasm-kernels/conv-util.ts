@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { pair } from './kernel-plumbing.js';
 
 /**
  * Spreads the rows and columns of `t` ([b, H, W, C]) apart by `stride - 1` zeros, giving
@@ -68,5 +69,28 @@ export function padSpatial(
       [0, 0],
     ],
     value,
+  );
+}
+
+/**
+ * The geometry of a conv kernel call (output size, padding), read from its attributes the same
+ * way for every composed conv gradient. Plain convs ignore `dilations` here: tfjs never calls
+ * their gradients with dilation > 1 (core asserts it); depthwise ones honour it.
+ */
+export function convInfo(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: Record<string, unknown>,
+  kind: 'conv' | 'depthwise',
+): tf.backend_util.Conv2DInfo {
+  const depthwise = kind === 'depthwise';
+  return tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    pair(attrs['strides'], 'strides'),
+    depthwise ? pair(attrs['dilations'] ?? 1, 'dilations') : 1,
+    attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+    depthwise,
   );
 }

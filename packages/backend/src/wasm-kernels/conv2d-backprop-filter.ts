@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import { composedKernel, pair, shape4 } from './kernel-plumbing.js';
+import { convInfo } from './conv-util.js';
+import { composedKernel, shape4 } from './kernel-plumbing.js';
 
 /**
  * `Conv2DBackpropFilter` for wasm, which has none: the filter gradient of `conv2d`.
@@ -22,14 +23,7 @@ export const conv2dBackpropFilterKernel: KernelConfig = composedKernel(
       throw new Error('Conv2DBackpropFilter on wasm supports only NHWC (channelsLast) data');
     }
     const filterShape = attrs['filterShape'] as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(
-      shape4(x4, 'x'),
-      filterShape,
-      pair(attrs['strides'], 'strides'),
-      1,
-      attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const info = convInfo(shape4(x4, 'x'), filterShape, attrs, 'conv');
     const [kh, kw, ci, co] = filterShape;
     const { top, bottom, left, right } = info.padInfo;
     // r[c, i, j, o] = sum_{n,p,q} xp[n, p*s+i, q*s+j, c] * dy[n, p, q, o] (xp: x padded): a conv

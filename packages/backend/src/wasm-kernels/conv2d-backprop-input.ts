@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import { padOrCrop, zeroInsert } from './conv-util.js';
-import { composedKernel, pair, shape4 } from './kernel-plumbing.js';
+import { convInfo, padOrCrop, zeroInsert } from './conv-util.js';
+import { composedKernel, shape4 } from './kernel-plumbing.js';
 
 /**
  * `Conv2DBackpropInput` for wasm rebuilt on the XNNPACK forward conv: a speed-up, the stock
@@ -19,14 +19,7 @@ export const conv2dBackpropInputKernel: KernelConfig = composedKernel(
     }
     const inputShape = attrs['inputShape'] as [number, number, number, number];
     const w = filter as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      shape4(w, 'filter'),
-      pair(attrs['strides'], 'strides'),
-      1,
-      attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const info = convInfo(inputShape, shape4(w, 'filter'), attrs, 'conv');
     const [kh, kw] = w.shape;
     const [, h, wd] = inputShape;
     const { top, left } = info.padInfo;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import { padSpatial } from './conv-util.js';
-import { composedKernel, pair, shape4 } from './kernel-plumbing.js';
+import { convInfo, padSpatial } from './conv-util.js';
+import { composedKernel, shape4 } from './kernel-plumbing.js';
 
 /**
  * `DepthwiseConv2dNativeBackpropFilter` for wasm, which has none.
@@ -16,15 +16,7 @@ export const depthwiseConv2dNativeBackpropFilterKernel: KernelConfig = composedK
   ({ x, dy }, attrs) => {
     const filterShape = attrs['filterShape'] as [number, number, number, number];
     const x4 = x as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      shape4(x4, 'x'),
-      filterShape,
-      pair(attrs['strides'], 'strides'),
-      pair(attrs['dilations'] ?? 1, 'dilations'),
-      attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-      true,
-    );
+    const info = convInfo(shape4(x4, 'x'), filterShape, attrs, 'depthwise');
     const [kh, kw, ci, m] = filterShape;
     const [b] = x4.shape;
     const [, ho, wo] = (dy as tf.Tensor4D).shape;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import { padOrCrop, zeroInsert } from './conv-util.js';
-import { composedKernel, pair, shape4 } from './kernel-plumbing.js';
+import { convInfo, padOrCrop, zeroInsert } from './conv-util.js';
+import { composedKernel, shape4 } from './kernel-plumbing.js';
 
 /**
  * `DepthwiseConv2dNativeBackpropInput` for wasm, which has none.
@@ -16,15 +16,7 @@ export const depthwiseConv2dNativeBackpropInputKernel: KernelConfig = composedKe
   ({ dy, filter }, attrs) => {
     const inputShape = attrs['inputShape'] as [number, number, number, number];
     const w = filter as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      shape4(w, 'filter'),
-      pair(attrs['strides'], 'strides'),
-      pair(attrs['dilations'] ?? 1, 'dilations'),
-      attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-      true,
-    );
+    const info = convInfo(inputShape, shape4(w, 'filter'), attrs, 'depthwise');
     const [kh, kw, ci, m] = w.shape;
     const [b, h, wd] = inputShape;
     const { top, left } = info.padInfo;
