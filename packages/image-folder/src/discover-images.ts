@@ -2,28 +2,6 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * File-name endings `discoverImages` keeps, compared like Keras: lower-cased name ends with one of
- * them, no dot required. Keras' list (png, jpg, jpeg, bmp, ppm, tif, tiff) plus webp and gif.
- *
- * ## Example
- * ```ts
- * import { IMAGE_EXTENSIONS } from '@rxfit/image-folder';
- * IMAGE_EXTENSIONS.includes('webp'); // true
- * ```
- */
-export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
-  'png',
-  'jpg',
-  'jpeg',
-  'bmp',
-  'ppm',
-  'tif',
-  'tiff',
-  'webp',
-  'gif',
-]);
-
-/**
  * Keras' own list (`DirectoryIterator.white_list_formats`): pass it as `extensions` to list
  * exactly the files `flow_from_directory` lists (no GIF, no WebP).
  *
@@ -41,6 +19,22 @@ export const KERAS_EXTENSIONS: readonly string[] = Object.freeze([
   'ppm',
   'tif',
   'tiff',
+]);
+
+/**
+ * File-name endings `discoverImages` keeps, compared like Keras: lower-cased name ends with one of
+ * them, no dot required. Keras' list (png, jpg, jpeg, bmp, ppm, tif, tiff) plus webp and gif.
+ *
+ * ## Example
+ * ```ts
+ * import { IMAGE_EXTENSIONS } from '@rxfit/image-folder';
+ * IMAGE_EXTENSIONS.includes('webp'); // true
+ * ```
+ */
+export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
+  ...KERAS_EXTENSIONS,
+  'webp',
+  'gif',
 ]);
 
 /**
