@@ -88,8 +88,8 @@ export class ControlError extends Error {
  * The control survives an operator that copies the event (`{ ...event }`) and a second copy of
  * `@rxfit/core` in the app. Call it while the event is delivered (in the operator's `next`),
  * and keep the control for later work: an event that arrives after an async hop (`delay`,
- * `observeOn`, `debounceTime`) while its run goes on is refused, since the loop has moved on.
- * Events of a run that is over (collected, then piped again) are history: `undefined`.
+ * `observeOn`, `debounceTime`) is refused, since the loop has moved on. To pass a finished
+ * run's events through operators again, mark them `replayed: true`.
  *
  * ## Example
  * ```ts
@@ -116,8 +116,14 @@ export function controlOf(event: TrainingEvent, owner = 'controlOf'): RunControl
     );
   }
   const status = link.status(event.seq);
-  // An event of a run that is over (collected, then piped again) is history, as a replay.
-  if (status === 'over') return undefined;
+  if (status === 'over') {
+    throw new ControlError(
+      `${owner}: ${where} arrived after its run had ended: an asynchronous operator before it ` +
+        '(delay, observeOn, a Promise or timer in the pipe) delivered it too late for any command. ' +
+        `Put ${owner} before any asynchronous operator in the pipe. To pass a finished run's events ` +
+        'through operators again, mark them as history: map((e) => ({ ...e, replayed: true })).',
+    );
+  }
   if (status === 'late') {
     throw new ControlError(
       `${owner}: ${where} arrived after the loop had moved on: an asynchronous operator before it ` +

@@ -158,8 +158,8 @@ describe('fit', () => {
     );
     assert.ok(live, 'a live event delivered by the loop has its control');
     assert.equal(replayedCopy, undefined, 'a replayed copy has none');
-    // After the run: the events are history, and the control refuses deferred work.
-    assert.equal(controlOf(events[0]!), undefined);
+    // After the run: no command can act any more; the control refuses deferred work.
+    assert.throws(() => controlOf(events[0]!), /arrived after its run had ended/);
     assert.throws(() => live!.defer(Promise.resolve()), /has ended; work deferred now would not be awaited/);
     tf.dispose([xs, ys]);
   });

@@ -553,7 +553,7 @@ describe('sink', () => {
     const { seen, handlers } = recorder(3);
     const source = new Observable<TrainingEvent>((subscriber) => {
       void lastValueFrom(scriptedRun(losses(1)).pipe(toArray())).then((events) => {
-        for (const e of events) subscriber.next(e);
+        for (const e of events) subscriber.next({ ...e, replayed: true });
         subscriber.error(new Error('boom'));
       });
     });
