@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@rxfit/core';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 
 /**
@@ -185,6 +186,7 @@ const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> 
  * @throws Error when `RXFIT_BACKEND` names a backend that cannot be loaded.
  */
 export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<BackendInfo> {
+  checkOptions('useBestBackend', options, ['prefer', 'logger', 'env', 'importModule', 'threads']);
   const logger = options.logger ?? noop;
   const env = options.env ?? process.env;
   const importModule = options.importModule ?? defaultImport;

@@ -2,7 +2,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { HookResult } from './callback.js';
 import { controlOf, type RunControl } from './control.js';
 import { WARNING_EVENT, type EventOfType, type TrainingEvent } from './events.js';
-import { checkInteger, checkOneOf } from './validate.js';
+import { checkInteger, checkOneOf, checkOptions } from './validate.js';
 
 /**
  * How a sink keeps up with the run: `lossless` handles every event in order and makes the loop
@@ -327,6 +327,7 @@ function checkSinkOptions(options: SinkOptions): SinkOptions {
       `sink: options must be an object with name and mode, got ${String(options)}`,
     );
   }
+  checkOptions('sink', options, ['name', 'mode', 'bound', 'bestEffort']);
   const { name, mode, bound, bestEffort } = options;
   if (typeof name !== 'string' || name.trim() === '') {
     throw new TypeError(`sink: name must be a non-empty string, got ${JSON.stringify(name)}`);
