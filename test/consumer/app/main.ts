@@ -30,11 +30,26 @@ const backend = await useBestBackend();
 
 // A tiny seeded problem (is x0 + x1 > 0?), learnt in a few epochs.
 const xs = tf.randomNormal([64, 4], 0, 1, 'float32', 42);
-const ys = tf.tidy(() => xs.slice([0, 0], [-1, 1]).add(xs.slice([0, 1], [-1, 1])).greater(0).toFloat());
+const ys = tf.tidy(() =>
+  xs
+    .slice([0, 0], [-1, 1])
+    .add(xs.slice([0, 1], [-1, 1]))
+    .greater(0)
+    .toFloat(),
+);
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-    tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    tf.layers.dense({
+      inputShape: [4],
+      units: 8,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+    tf.layers.dense({
+      units: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
   ],
 });
 model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['acc'] });
@@ -44,7 +59,11 @@ const epochFile = join(out, 'sink.jsonl');
 const epochSink = sink(
   {
     onEpochEnd: (event) => {
-      const line = { epoch: event.epoch, replayed: event.replayed === true, loss: event.logs['loss'] };
+      const line = {
+        epoch: event.epoch,
+        replayed: event.replayed === true,
+        loss: event.logs['loss'],
+      };
       appendFileSync(epochFile, `${JSON.stringify(line)}\n`);
     },
   },
@@ -58,7 +77,12 @@ const run$ = resumable({ dir: backupDir, log, model }, (resume) =>
   fit(model, { xs, ys }, { epochs: 6, batchSize: 16, validationSplit: 0.25, seed: 7, ...resume }),
 ).pipe(
   tap((event: TrainingEvent) => {
-    if (!event.replayed && event.type === 'batchEnd' && String(event.epoch) === crashAt && event.batch === 0) {
+    if (
+      !event.replayed &&
+      event.type === 'batchEnd' &&
+      String(event.epoch) === crashAt &&
+      event.batch === 0
+    ) {
       process.kill(process.pid, 'SIGKILL');
     }
   }),

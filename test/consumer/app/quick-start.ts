@@ -25,4 +25,6 @@ const run$ = fit(model, { xs, ys }, { epochs: 20, batchSize: 32, validationSplit
   csvLogger('training.csv'),
 );
 const { epoch, history } = await lastValueFrom(run$.pipe(toHistory()));
-console.log(`${backend.name}: ${epoch.length} epochs, val_acc ${history['val_acc']?.at(-1)?.toFixed(3)}`);
+console.log(
+  `${backend.name}: ${epoch.length} epochs, val_acc ${history['val_acc']?.at(-1)?.toFixed(3)}`,
+);
