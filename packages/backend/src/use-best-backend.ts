@@ -300,8 +300,22 @@ async function activateBackend(
     }
     case 'cpu':
       await setBackendOrThrow('cpu', 'the cpu backend failed to initialise');
+      skipCpuBanner();
       return { name, tfBackend: tf.getBackend(), kernelsPatched: [] };
   }
+}
+
+/**
+ * tfjs' cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js. To speed
+ * things up dramatically, install our node backend..." at its first tensor write under Node
+ * (`MathBackendCPU.write`, once per backend instance, guarded by its `firstUse` field). Here
+ * the faster backends were tried first and `skipped` says why each was not used, so the advice
+ * is noise. Only the instance chosen here is marked; a program that sets `cpu` with tfjs alone
+ * still gets tfjs' own behaviour.
+ */
+function skipCpuBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: unknown };
+  if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
 }
 
 let wasmPathsSet = false;
