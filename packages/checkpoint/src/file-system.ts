@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import { checkOptions } from '@rxfit/core';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -127,7 +126,6 @@ export function fileSystem(path: string, options: FileSystemOptions = {}): FileS
   if (typeof path !== 'string' || path === '') {
     throw new TypeError(`fileSystem: path must be a non-empty string, got ${JSON.stringify(path)}`);
   }
-  checkOptions('fileSystem', options, ['fileSystem']);
   const fs = options.fileSystem ?? nodeFileSystem;
   return {
     save: async (artifacts) => {
