@@ -114,18 +114,20 @@ export function readTensors(data: TensorData, options: TensorReadOptions): Epoch
   const batchesPerEpoch = Math.ceil(samples / batchSize);
   // Without a seed, one is drawn per run: epochs still differ, runs are not reproducible.
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const take = (tensors: readonly tf.Tensor[], start: number, end: number, order: Int32Array | undefined) =>
-    tensors.map((t) =>
-      order
-        ? tf.tidy(() => tf.gather(t, tf.tensor1d(order.subarray(start, end), 'int32')))
-        : t.slice(start, end - start),
-    );
+  // A gather, also without shuffling: the wasm backend's slice reads the whole source tensor
+  // back from its heap (readSync copies it) for every batch, which made unshuffled epochs 1.5x
+  // slower than tfjs' model.fit (it gathers too). bench/fit-overhead.ts measures both paths.
+  const take = (tensors: readonly tf.Tensor[], start: number, end: number, order: Int32Array) =>
+    tf.tidy(() => {
+      const indices = tf.tensor1d(order.subarray(start, end), 'int32');
+      return tensors.map((t) => tf.gather(t, indices));
+    });
   return {
     samples,
     batchSize,
     batchesPerEpoch,
     async *open(epoch, steps) {
-      const order = options.shuffle ? epochOrder(samples, true, seed, epoch) : undefined;
+      const order = epochOrder(samples, options.shuffle, seed, epoch);
       const count = Math.min(steps ?? batchesPerEpoch, batchesPerEpoch);
       for (let b = 0; b < count; b++) {
         const start = b * batchSize;
