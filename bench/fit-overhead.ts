@@ -8,6 +8,7 @@
  * Paths: in-memory tensors shuffled and not, `validationData` as tensors, a `BatchSource`, and a
  * `tf.data.Dataset`. `BENCH_ROUNDS` sets the rounds (default 5); `BENCH_CNN=0` skips the CNN.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-enum-assignment, @typescript-eslint/no-unsafe-class-instance-assignment -- tfjs exports neither its ModelLoggingVerbosity enum nor the Dataset class the layers package checks against */
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom } from 'rxjs';
 import { pathToFileURL } from 'node:url';
