@@ -12,10 +12,10 @@ import {
   type TensorData,
   type TrainingData,
 } from './data.js';
-import { TrainingError } from './errors.js';
-import { DATA_SOURCE_EVENT, type Logs, type TrainingEvent, type TrainParams } from './events.js';
+import type { DataSourceData, TrainingEvent } from './events.js';
 import { getLearningRate, setLearningRate } from './learning-rate.js';
 import { RunEngine } from './run-engine.js';
+import { runLoop, type BatchStep, type StepPort } from './run-loop.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
 
 /** Options of {@link fit}; every field is optional. */
@@ -121,7 +121,13 @@ export function fit(model: tf.LayersModel, data: TrainingData, options: FitOptio
         trainingModels.set(model, lock);
         trainingFlag(model).isTraining = true;
         try {
-          await train(model, data, settings, engine, checkCancelled);
+          await runLoop(engine, modelPort(model, data, settings), {
+            epochs: settings.epochs,
+            initialEpoch: settings.initialEpoch,
+            cancelled: checkCancelled,
+            // An abort ends the stream with the signal's own reason, as fetch does.
+            passThrough: (cause) => settings.signal?.aborted === true && cause === settings.signal.reason,
+          });
         } finally {
           engine.close();
           if (trainingModels.get(model) === lock) trainingModels.delete(model);
@@ -216,156 +222,89 @@ function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: Fit
   };
 }
 
-/** The loop itself: Keras' `fit` order of callbacks, as events. */
-async function train(
-  model: tf.LayersModel,
-  data: TrainingData,
-  settings: FitSettings,
-  engine: RunEngine,
-  checkCancelled: () => boolean,
-): Promise<void> {
+/** Trains a model on data: the step port of the one loop ({@link runLoop}). */
+function modelPort(model: tf.LayersModel, data: TrainingData, settings: FitSettings): StepPort {
   const readers: EpochReader[] = [];
   const owned: tf.Tensor[] = [];
-  let trainEnded = false;
-  try {
-    let trainData = data;
-    let validationData = settings.validationData;
-    if (settings.validationSplit !== undefined && isTensorData(data)) {
-      const split = splitTensors(data, settings.validationSplit);
-      owned.push(...allTensors(split.train), ...allTensors(split.validation));
-      trainData = split.train;
-      validationData = split.validation;
-    }
-    const tensorOptions = { batchSize: settings.batchSize, shuffle: settings.shuffle, seed: settings.seed };
-    const training = readData(trainData, tensorOptions);
-    readers.push(training);
-    const validation = validationData ? readData(validationData, { ...tensorOptions, shuffle: false }) : undefined;
-    if (validation) readers.push(validation);
-
-    const names = model.metricsNames;
-    const params: TrainParams = {
-      epochs: settings.epochs,
-      initialEpoch: settings.initialEpoch,
-      ...optional('stepsPerEpoch', settings.stepsPerEpoch ?? training.batchesPerEpoch),
-      ...optional('samples', training.samples),
-      ...optional('batchSize', training.batchSize),
-      metrics: validation ? [...names, ...names.map((n) => `val_${n}`)] : [...names],
-      backend: tf.getBackend(),
-    };
-    engine.epoch = settings.initialEpoch;
-    engine.emit({ type: 'trainBegin', params });
-    if (training.description) {
-      engine.control.emit(DATA_SOURCE_EVENT, { role: 'training', description: training.description });
-    }
-    if (validation?.description) {
-      engine.control.emit(DATA_SOURCE_EVENT, { role: 'validation', description: validation.description });
-    }
-    await engine.settle();
-    if (checkCancelled()) return;
-
-    let lastLogs: Logs | undefined;
-    let epoch = settings.initialEpoch;
-    for (; epoch < settings.epochs && !engine.stopping; epoch++) {
-      engine.epoch = epoch;
-      engine.batch = undefined;
-      engine.emit({ type: 'epochBegin', epoch });
-      await engine.settle();
-      if (checkCancelled()) return;
-
-      const totals = new Map<string, number>();
-      let seen = 0;
-      let batch = 0;
-      const batches = training.open(epoch, settings.stepsPerEpoch);
-      try {
-        while (!engine.stopping) {
+  const names = model.metricsNames;
+  const sources: DataSourceData[] = [];
+  let training: EpochReader | undefined;
+  let validation: EpochReader | undefined;
+  return {
+    sources,
+    begin() {
+      let trainData = data;
+      let validationData = settings.validationData;
+      if (settings.validationSplit !== undefined && isTensorData(data)) {
+        const split = splitTensors(data, settings.validationSplit);
+        owned.push(...allTensors(split.train), ...allTensors(split.validation));
+        trainData = split.train;
+        validationData = split.validation;
+      }
+      const tensorOptions = { batchSize: settings.batchSize, shuffle: settings.shuffle, seed: settings.seed };
+      training = readData(trainData, tensorOptions);
+      readers.push(training);
+      validation = validationData ? readData(validationData, { ...tensorOptions, shuffle: false }) : undefined;
+      if (validation) readers.push(validation);
+      if (training.description) sources.push({ role: 'training', description: training.description });
+      if (validation?.description) sources.push({ role: 'validation', description: validation.description });
+      return {
+        epochs: settings.epochs,
+        initialEpoch: settings.initialEpoch,
+        ...optional('stepsPerEpoch', settings.stepsPerEpoch ?? training.batchesPerEpoch),
+        ...optional('samples', training.samples),
+        ...optional('batchSize', training.batchSize),
+        metrics: validation ? [...names, ...names.map((n) => `val_${n}`)] : [...names],
+        backend: tf.getBackend(),
+      };
+    },
+    steps(epoch) {
+      const batches = training!.open(epoch, settings.stepsPerEpoch);
+      return {
+        next: async (): Promise<IteratorResult<BatchStep>> => {
           const next = await batches.next();
-          if (next.done) break;
-          engine.batch = batch;
-          const size = batchLength(next.value);
-          let values: number[];
-          try {
-            engine.emit({ type: 'batchBegin', epoch, batch });
-            await engine.settle();
-            values = await trainStep(model, next.value);
-          } finally {
-            disposeBatch(next.value);
-          }
-          const logs: Record<string, number> = {};
-          names.forEach((name, i) => {
-            logs[name] = values[i]!;
-            totals.set(name, (totals.get(name) ?? 0) + values[i]! * size);
-          });
-          logs['size'] = size;
-          seen += size;
-          engine.emit({ type: 'batchEnd', epoch, batch, logs: Object.freeze(logs) });
-          await engine.settle();
-          await engine.yieldToEventLoop();
-          if (checkCancelled()) return;
-          batch++;
-        }
-      } finally {
-        await batches.return?.();
-      }
-      engine.batch = undefined;
-      if (batch === 0 && !engine.stopping) {
-        throw new Error(
-          'the training data yielded no batch in this epoch (an async generator can be iterated only once: give a BatchSource or stepsPerEpoch)',
-        );
-      }
+          if (next.done === true) return { done: true, value: undefined };
+          const batch = next.value;
+          const step: BatchStep = async () => {
+            try {
+              const values = await trainStep(model, batch);
+              const logs: Record<string, number> = {};
+              names.forEach((name, i) => (logs[name] = values[i]!));
+              logs['size'] = batchLength(batch);
+              return logs;
+            } finally {
+              disposeBatch(batch);
+            }
+          };
+          return { done: false, value: step };
+        },
+        return: async (): Promise<IteratorResult<BatchStep>> => {
+          await batches.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+    async endEpoch(epoch, batchLogs) {
+      // Keras and tfjs report epoch logs as the batch values averaged, weighted by batch size.
       const logs: Record<string, number> = {};
-      for (const [name, total] of totals) logs[name] = total / seen;
+      let seen = 0;
+      for (const batch of batchLogs) seen += batch['size']!;
+      for (const name of names) {
+        let total = 0;
+        for (const batch of batchLogs) total += batch[name]! * batch['size']!;
+        logs[name] = total / seen;
+      }
       if (validation) {
         const validationLogs = await evaluate(model, validation, epoch, settings.validationSteps);
         for (const [name, value] of Object.entries(validationLogs)) logs[`val_${name}`] = value;
-        if (checkCancelled()) return;
       }
-      logs['lr'] = engine.control.learningRate;
-      lastLogs = Object.freeze(logs);
-      engine.emit({ type: 'epochEnd', epoch, logs: lastLogs });
-      await engine.settle();
-      if (checkCancelled()) return;
-    }
-    const end = {
-      epoch: Math.max(settings.initialEpoch, epoch - 1),
-      reason: engine.stopping ? ('stopped' as const) : ('completed' as const),
-      ...(lastLogs ? { logs: lastLogs } : {}),
-    };
-    engine.emit({ type: 'trainEnding', ...end });
-    await engine.settle();
-    trainEnded = true;
-    engine.emit({ type: 'trainEnd', ...end });
-    await engine.settle();
-  } catch (cause) {
-    // An abort ends the stream with the signal's own reason, as fetch does.
-    const aborted = settings.signal?.aborted === true && cause === settings.signal.reason;
-    const error =
-      cause instanceof TrainingError || aborted
-        ? cause
-        : new TrainingError({ runId: engine.control.runId, epoch: engine.epoch, batch: engine.batch }, cause);
-    // One trainEnd per run: work deferred at trainEnd itself fails the stream without another.
-    if (!trainEnded && !checkCancelledQuietly(checkCancelled)) {
-      // Side effects in flight (a checkpoint being written) end before the run says it failed.
-      await engine.settleBounded();
-      engine.emit({
-        type: 'trainEnd',
-        epoch: engine.epoch,
-        reason: 'failed',
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-    throw error;
-  } finally {
-    for (const reader of readers) reader.dispose();
-    tf.dispose(owned);
-  }
-}
-
-function checkCancelledQuietly(checkCancelled: () => boolean): boolean {
-  try {
-    return checkCancelled();
-  } catch {
-    return true;
-  }
+      return logs;
+    },
+    dispose() {
+      for (const reader of readers) reader.dispose();
+      tf.dispose(owned);
+    },
+  };
 }
 
 /** One optimizer step on one batch; returns the loss and metric values in `metricsNames` order. */

@@ -42,3 +42,4 @@ export {
 } from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export { syncFolder, writeFileAtomic } from './write-file-atomic.js';
+export { scriptedRun, SCRIPTED_BACKEND, type ScriptedRunOptions } from './testing.js';

@@ -2,7 +2,11 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { Observable } from 'rxjs';
 import type { Logs, TrainingEvent } from './events.js';
 import { RunEngine } from './run-engine.js';
+import { runLoop, type BatchStep, type StepPort } from './run-loop.js';
 import { checkInteger, checkNumber, checkOptions } from './validate.js';
+
+/** The `backend` a scripted run announces in `trainBegin`: nothing is computed. */
+export const SCRIPTED_BACKEND = 'scripted';
 
 /** Options of {@link scriptedRun}. */
 export interface ScriptedRunOptions {
@@ -66,7 +70,6 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
   return new Observable<TrainingEvent>((subscriber) => {
     let lr = learningRate;
     let cancelled = false;
-    let trainEnded = false;
     const engine = new RunEngine(subscriber, {
       runId,
       ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
@@ -74,64 +77,41 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
       learningRate: { get: () => lr, set: (next) => (lr = next) },
       ...(options.printWarnings === undefined ? {} : { printWarnings: options.printWarnings }),
     });
-    const run = async () => {
-      const keys = Object.keys(epochs[0] ?? {});
-      engine.epoch = initialEpoch;
-      engine.emit({
-        type: 'trainBegin',
-        params: { epochs: epochs.length, initialEpoch, stepsPerEpoch: batchesPerEpoch, metrics: keys },
-      });
-      await engine.settle();
-      let lastLogs: Logs | undefined;
-      let epoch = initialEpoch;
-      for (; epoch < epochs.length && !engine.stopping && !cancelled; epoch++) {
-        engine.epoch = epoch;
-        engine.batch = undefined;
-        engine.emit({ type: 'epochBegin', epoch });
-        await engine.settle();
-        for (let batch = 0; batch < batchesPerEpoch && !engine.stopping && !cancelled; batch++) {
-          engine.batch = batch;
-          engine.emit({ type: 'batchBegin', epoch, batch });
-          await engine.settle();
-          engine.emit({ type: 'batchEnd', epoch, batch, logs: Object.freeze({ ...batchLogs(epoch, batch) }) });
-          await engine.settle();
-          await engine.yieldToEventLoop();
-        }
-        engine.batch = undefined;
-        if (cancelled) return;
-        lastLogs = Object.freeze({ ...epochs[epoch], lr });
-        engine.emit({ type: 'epochEnd', epoch, logs: lastLogs });
-        await engine.settle();
-      }
-      if (cancelled) return;
-      const end = {
-        epoch: Math.max(initialEpoch, epoch - 1),
-        reason: engine.stopping ? ('stopped' as const) : ('completed' as const),
-        ...(lastLogs ? { logs: lastLogs } : {}),
-      };
-      engine.emit({ type: 'trainEnding', ...end });
-      await engine.settle();
-      if (cancelled) return;
-      trainEnded = true;
-      engine.emit({ type: 'trainEnd', ...end });
-      await engine.settle();
+    const port: StepPort = {
+      begin: () => ({
+        epochs: epochs.length,
+        initialEpoch,
+        stepsPerEpoch: batchesPerEpoch,
+        // One sample a batch: what fit announces, for a script.
+        samples: batchesPerEpoch,
+        batchSize: 1,
+        metrics: Object.keys(epochs[0] ?? {}),
+        backend: SCRIPTED_BACKEND,
+      }),
+      steps(epoch) {
+        let batch = 0;
+        return {
+          next: () =>
+            Promise.resolve(
+              batch < batchesPerEpoch
+                ? { done: false as const, value: stepOf(epoch, batch++) }
+                : { done: true as const, value: undefined },
+            ),
+        };
+      },
+      endEpoch: (epoch) => Promise.resolve({ ...epochs[epoch] }),
+      dispose() {},
     };
-    run().then(
+    const stepOf =
+      (epoch: number, batch: number): BatchStep =>
+      () =>
+        Promise.resolve({ ...batchLogs(epoch, batch) });
+    runLoop(engine, port, { epochs: epochs.length, initialEpoch, cancelled: () => cancelled }).then(
       () => {
         engine.close();
         subscriber.complete();
       },
-      async (error: unknown) => {
-        // As fit: a failed run ends with trainEnd 'failed' before the error.
-        if (!cancelled && !trainEnded) {
-          await engine.settleBounded();
-          engine.emit({
-            type: 'trainEnd',
-            epoch: engine.epoch,
-            reason: 'failed',
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
+      (error: unknown) => {
         engine.close();
         subscriber.error(error);
       },

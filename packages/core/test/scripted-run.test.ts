@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, tap, toArray, take } from 'rxjs';
-import { controlOf, isEvent, type TrainingEvent } from '@rxfit/core';
+import { controlOf, isEvent, TrainingError, type TrainingEvent } from '@rxfit/core';
 import { scriptedRun } from '@rxfit/core/testing';
 
 const losses = [{ loss: 10 }, { loss: 9 }, { loss: 8 }, { loss: 9 }];
@@ -101,10 +101,16 @@ describe('scriptedRun', () => {
         if (e.type === 'epochEnd' && e.epoch === 1) controlOf(e)!.defer(Promise.reject(new Error('disk full')));
       }),
     );
-    await assert.rejects(lastValueFrom(run$), /disk full/);
+    // The same TrainingError as fit: it names where the run was, and keeps the cause.
+    await assert.rejects(lastValueFrom(run$), (error: Error) => {
+      assert.ok(error instanceof TrainingError);
+      assert.equal(error.message, 'Training failed at epoch 1: disk full');
+      assert.equal((error.cause as Error).message, 'disk full');
+      return true;
+    });
     const end = seen.at(-1)!;
     assert.equal(end.type === 'trainEnd' && end.reason, 'failed');
-    assert.equal(end.type === 'trainEnd' && end.error, 'disk full');
+    assert.equal(end.type === 'trainEnd' && end.error, 'Training failed at epoch 1: disk full');
   });
 
   it('rejects bad options', () => {

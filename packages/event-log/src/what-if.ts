@@ -1,6 +1,6 @@
 import { defer, map, switchMap, toArray, type MonoTypeOperatorFunction, type Observable, type OperatorFunction } from 'rxjs';
 import type { Logs, TrainingEvent } from '@rxfit/core';
-import { scriptedRun } from '@rxfit/core/testing';
+import { scriptedRun } from '@rxfit/core';
 import { initialOutcome, reduceOutcome, type WhatIfOutcome } from './reducer.js';
 
 /** What {@link simulate} reports: the {@link WhatIfOutcome} and every event of the simulated run. */

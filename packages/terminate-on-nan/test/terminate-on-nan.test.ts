@@ -4,6 +4,7 @@ import { from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import {
   controlOf,
   isEvent,
+  TrainingError,
   type Logs,
   type TrainingEvent,
   type TrainingEventBody,
@@ -115,12 +116,16 @@ describe('terminateOnNaN with scriptedRun', () => {
     const { events, error } = await settle(
       badLossRun(Infinity, [2, 0]).pipe(terminateOnNaN({ raiseError: true })),
     );
-    assert.ok(error instanceof NonFiniteLossError);
+    // As fit: a TrainingError naming epoch and batch, whose cause is the operator's error.
+    assert.ok(error instanceof TrainingError);
+    assert.deepEqual([error.epoch, error.batch], [2, 0]);
+    const cause = error.cause;
+    assert.ok(cause instanceof NonFiniteLossError);
     assert.equal(
-      error.message,
+      cause.message,
       'terminateOnNaN: NaN or Inf loss encountered at epoch 2, batch 0. Loss value: Infinity. Terminating training immediately.',
     );
-    assert.deepEqual([error.epoch, error.batch, error.loss], [2, 0, Infinity]);
+    assert.deepEqual([cause.epoch, cause.batch, cause.loss], [2, 0, Infinity]);
     // As with fit: the failed run ends with trainEnd 'failed' right after the bad batch.
     assert.deepEqual(where(events).slice(-4), ['epochBegin', 'batchBegin', 'b2.0', 'trainEnd']);
     const end = events.at(-1)!;
