@@ -234,7 +234,7 @@ describe('sink', () => {
     await assert.rejects(lastValueFrom(run$), (error: Error) => {
       assert.match(
         error.message,
-        /^Training failed at epoch \d+: sink 'writer': onEpochEnd failed on epochEnd at epoch 1 \(seq \d+\): disk full$/,
+        /^Training failed at epoch \d+(, batch \d+)?: sink 'writer': onEpochEnd failed on epochEnd at epoch 1 \(seq \d+\): disk full$/,
       );
       assert.equal((error.cause as Error).message, 'disk full');
       return true;

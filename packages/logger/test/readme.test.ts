@@ -30,7 +30,7 @@ describe('README usage', () => {
       assert.equal(lines[2 * epoch], `Epoch ${epoch + 1}/3`);
       assert.match(
         lines[2 * epoch + 1]!,
-        /^3\/3 \[={30}\] - \d+s \d+(us|ms|s)\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4} - lr: 0\.0500$/,
+        /^3\/3 \[={30}\] - \d+s \d+(us|ms|s)\/step - loss: \d\.\d{4} - acc: (\d\.\d{4}|0\.0000e\+00) - val_loss: \d\.\d{4} - val_acc: (\d\.\d{4}|0\.0000e\+00) - lr: 0\.0500$/,
       );
     }
     const records = stderr
