@@ -151,7 +151,7 @@ export function reportWarning(event: TrainingEvent): void {
 }
 
 /** The link a live event carries, if any (any copy of core). */
-export function linkOf(event: TrainingEvent): ControlLink | undefined {
+function linkOf(event: TrainingEvent): ControlLink | undefined {
   return (event as unknown as Record<symbol, ControlLink | undefined>)[CONTROL_KEY];
 }
 

@@ -63,7 +63,7 @@ export function isTensorData(data: unknown): data is TensorData {
 }
 
 /** Whether `data` is a {@link BatchSource}. */
-export function isBatchSource(data: unknown): data is BatchSource {
+function isBatchSource(data: unknown): data is BatchSource {
   return typeof data === 'object' && data !== null && typeof (data as BatchSource).batches === 'function';
 }
 
@@ -81,7 +81,7 @@ function isAsyncIterable(data: unknown): data is AsyncIterable<Batch> {
 }
 
 /** The tensors of one side of a batch, as an array. */
-export function tensorsOf(side: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] {
+function tensorsOf(side: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] {
   return side instanceof tf.Tensor ? [side] : side;
 }
 
@@ -96,7 +96,7 @@ export function disposeBatch(batch: Batch): void {
 }
 
 /** Reads in-memory tensors in batches, shuffled per epoch when asked (as tfjs `model.fit`). */
-export function readTensors(data: TensorData, options: TensorReadOptions): EpochReader {
+function readTensors(data: TensorData, options: TensorReadOptions): EpochReader {
   const xs = tensorsOf(data.xs);
   const ys = tensorsOf(data.ys);
   const samples = xs[0]!.shape[0];
@@ -166,7 +166,7 @@ export function splitTensors(data: TensorData, fraction: number): { train: Tenso
 }
 
 /** Reads batches from a source that is not in-memory tensors. */
-export function readBatches(data: BatchSource | AsyncIterable<Batch> | tf.data.Dataset<tf.TensorContainerObject>): EpochReader {
+function readBatches(data: BatchSource | AsyncIterable<Batch> | tf.data.Dataset<tf.TensorContainerObject>): EpochReader {
   if (isBatchSource(data)) {
     return {
       ...(data.size === undefined ? {} : { samples: data.size }),

@@ -7,7 +7,7 @@ import { WARNING_EVENT, type TrainingEvent, type TrainingEventBody } from './eve
 const YIELD_EVERY_MS = 25;
 
 /** How the engine reads and changes the learning rate of what it trains. */
-export interface LearningRatePort {
+interface LearningRatePort {
   get(): number;
   set(lr: number): void;
 }
@@ -28,7 +28,7 @@ export interface RunEngineOptions {
 }
 
 /** How long a failed run waits for deferred work (a checkpoint write in flight) before it errors. */
-export const FAILURE_SETTLE_BOUND_MS = 10_000;
+const FAILURE_SETTLE_BOUND_MS = 10_000;
 
 /**
  * The machinery shared by {@link fit} and `scriptedRun`: numbers and freezes events, attaches

@@ -86,7 +86,7 @@ export function checkOptions(owner: string, options: unknown, known: readonly st
 }
 
 /** ", did you mean 'x'?" for the closest of `candidates`, or '' when none is close. */
-export function suggestion(name: string, candidates: readonly string[]): string {
+function suggestion(name: string, candidates: readonly string[]): string {
   const camel = name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   if (camel !== name && candidates.includes(camel)) {
     return `: rxfit options are camelCase, did you mean '${camel}' (Keras' ${name})?`;

@@ -49,7 +49,7 @@ export function pythonFloat(x: number): string {
  * `logs.get(key, "NA")`). A `null` (a NaN or infinity that went through JSON) is also `NA`:
  * which of them it was is lost.
  */
-export function formatCell(value: unknown): string {
+function formatCell(value: unknown): string {
   if (typeof value === 'number') return pythonFloat(value);
   if (typeof value === 'string') return value;
   return 'NA';

@@ -169,7 +169,7 @@ export function formatBar(current: number, target: number | undefined, width: nu
  * @returns The text.
  * @internal
  */
-export function formatRate(value: number): string {
+function formatRate(value: number): string {
   return String(Number(value.toPrecision(7)));
 }
 
