@@ -66,9 +66,12 @@ export class EventFile {
       await this.handle.write(Buffer.concat(records));
       await this.handle.sync();
     } catch (error) {
-      throw new Error(`tensorBoard: cannot write '${this.path}': ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `tensorBoard: cannot write '${this.path}': ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -137,6 +137,10 @@ export const EventMessage = root.lookupType('tensorboard.Event');
 /** `tensorboard.hparams.HParamsPluginData`: the content of an hparams summary's plugin data. */
 export const HParamsPluginDataMessage = root.lookupType('tensorboard.hparams.HParamsPluginData');
 /** `tensorboard.DataType` values by name. */
-export const DATA_TYPES = root.lookupEnum('tensorboard.DataType').values as Readonly<Record<string, number>>;
+export const DATA_TYPES = root.lookupEnum('tensorboard.DataType').values as Readonly<
+  Record<string, number>
+>;
 /** `tensorboard.DataClass` values by name. */
-export const DATA_CLASSES = root.lookupEnum('tensorboard.DataClass').values as Readonly<Record<string, number>>;
+export const DATA_CLASSES = root.lookupEnum('tensorboard.DataClass').values as Readonly<
+  Record<string, number>
+>;

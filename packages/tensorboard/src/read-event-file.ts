@@ -51,7 +51,8 @@ interface ValueObject {
 }
 
 function flatValues(tensor: TensorObject, dtype: string, size: number): number[] | string[] {
-  if (dtype === 'string') return (tensor.string_val ?? []).map((bytes) => new TextDecoder().decode(bytes));
+  if (dtype === 'string')
+    return (tensor.string_val ?? []).map((bytes) => new TextDecoder().decode(bytes));
   const content = tensor.tensor_content;
   if (content && content.length > 0) {
     const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
@@ -66,7 +67,12 @@ function flatValues(tensor: TensorObject, dtype: string, size: number): number[]
     return Array.from({ length: content.length / bytes }, (_, i) => get(i * bytes));
   }
   const list =
-    tensor.float_val ?? tensor.double_val ?? tensor.int_val ?? tensor.int64_val ?? tensor.bool_val?.map(Number) ?? [];
+    tensor.float_val ??
+    tensor.double_val ??
+    tensor.int_val ??
+    tensor.int64_val ??
+    tensor.bool_val?.map(Number) ??
+    [];
   // Version 0 tensors repeat a single listed value to fill the shape.
   return list.length === 1 && size > 1 ? new Array<number>(size).fill(list[0]!) : list.map(Number);
 }
@@ -76,7 +82,9 @@ function nest(values: readonly number[], shape: readonly number[]): DecodedValue
   const [first, ...rest] = shape;
   const stride = rest.reduce((a, b) => a * b, 1);
   return Array.from({ length: first! }, (_, i) =>
-    rest.length === 0 ? values[i]! : (nest(values.slice(i * stride, (i + 1) * stride), rest) as DecodedArray),
+    rest.length === 0
+      ? values[i]!
+      : (nest(values.slice(i * stride, (i + 1) * stride), rest) as DecodedArray),
   );
 }
 
@@ -111,11 +119,16 @@ export function decodeEventFile(bytes: Uint8Array): DecodedEventFile {
       let entry = tags[tag];
       if (value.tensor) {
         const dtype = DTYPE_NAMES[value.tensor.dtype ?? 0] ?? `dtype ${value.tensor.dtype ?? 0}`;
-        const shape = (value.tensor.tensor_shape?.dim ?? []).map((dim) => Number(dim.size ?? 0));
+        const shape = (value.tensor.tensor_shape?.dim ?? []).map((dim) => dim.size ?? 0);
         const size = shape.reduce((a, b) => a * b, 1);
         const flat = flatValues(value.tensor, dtype, size);
         const decoded = dtype === 'string' ? (flat as string[]) : nest(flat as number[], shape);
-        entry ??= { plugin: value.metadata?.plugin_data?.plugin_name ?? '', dtype, shape, points: [] };
+        entry ??= {
+          plugin: value.metadata?.plugin_data?.plugin_name ?? '',
+          dtype,
+          shape,
+          points: [],
+        };
         entry.points.push({ step, value: decoded, wallTime });
       } else if (value.simple_value !== undefined) {
         entry ??= { plugin: 'scalars', dtype: 'float32', shape: [], points: [] };
@@ -146,6 +159,9 @@ export async function readEventFile(path: string): Promise<DecodedEventFile> {
   try {
     return decodeEventFile(bytes);
   } catch (error) {
-    throw new Error(`readEventFile: ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `readEventFile: ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

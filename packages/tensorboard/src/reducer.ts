@@ -66,14 +66,20 @@ export function initialState(): TensorBoardState {
 /** Keras' global batch count after `batches` batches of `epoch`. */
 function globalBatch(state: TensorBoardState, epoch: number, batches: number): number {
   let total = batches;
-  for (let k = 0; k < epoch; k++) total += state.batchesIn.get(k) ?? state.params?.stepsPerEpoch ?? 0;
+  for (let k = 0; k < epoch; k++)
+    total += state.batchesIn.get(k) ?? state.params?.stepsPerEpoch ?? 0;
   return total;
 }
 
 const isNumber = (value: unknown): value is number => typeof value === 'number';
 
 /** Keras' epoch tags: train logs, `lr` as `learning_rate`; `val_*` go to the validation run. */
-function epochWrites(state: TensorBoardState, epoch: number, logs: Logs, wallTime: number): SummaryWrite[] {
+function epochWrites(
+  state: TensorBoardState,
+  epoch: number,
+  logs: Logs,
+  wallTime: number,
+): SummaryWrite[] {
   const train: SummaryWrite[] = [];
   const evaluation: SummaryWrite[] = [];
   const validation: SummaryWrite[] = [];
@@ -88,14 +94,29 @@ function epochWrites(state: TensorBoardState, epoch: number, logs: Logs, wallTim
         wallTime,
         value: { kind: 'scalar', tag: `evaluation_${name}_vs_iterations`, value },
       });
-      validation.push({ folder: 'validation', step: epoch, wallTime, value: { kind: 'scalar', tag: `epoch_${name}`, value } });
+      validation.push({
+        folder: 'validation',
+        step: epoch,
+        wallTime,
+        value: { kind: 'scalar', tag: `epoch_${name}`, value },
+      });
     } else if (key !== 'lr') {
-      train.push({ folder: 'train', step: epoch, wallTime, value: { kind: 'scalar', tag: `epoch_${key}`, value } });
+      train.push({
+        folder: 'train',
+        step: epoch,
+        wallTime,
+        value: { kind: 'scalar', tag: `epoch_${key}`, value },
+      });
     }
   }
   const lr = logs['lr'];
   if (isNumber(lr)) {
-    train.push({ folder: 'train', step: epoch, wallTime, value: { kind: 'scalar', tag: 'epoch_learning_rate', value: lr } });
+    train.push({
+      folder: 'train',
+      step: epoch,
+      wallTime,
+      value: { kind: 'scalar', tag: 'epoch_learning_rate', value: lr },
+    });
   }
   // Keras writes the evaluation (on_test_end) before the epoch's summaries.
   return [...evaluation, ...train, ...validation];
@@ -107,7 +128,6 @@ const text = (tag: string, step: number, wallTime: number, body: string): Summar
   wallTime,
   value: { kind: 'text', tag: `rxfit/${tag}`, text: body },
 });
-
 
 /** The provenance text an event adds, Markdown as TensorBoard's text plugin shows it. */
 function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
@@ -121,12 +141,24 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
         p.backend === undefined ? undefined : `backend \`${p.backend}\``,
         `logs ${p.metrics.map((m) => `\`${m}\``).join(', ') || 'none'}`,
       ].filter((fact) => fact !== undefined);
-      return [text('run', p.initialEpoch, wallTime, `Run \`${event.runId}\` began: ${facts.join(', ')}.`)];
+      return [
+        text('run', p.initialEpoch, wallTime, `Run \`${event.runId}\` began: ${facts.join(', ')}.`),
+      ];
     }
     case 'stopRequested': {
-      const where = event.batch === undefined ? `epoch ${event.epoch}` : `epoch ${event.epoch}, batch ${event.batch}`;
+      const where =
+        event.batch === undefined
+          ? `epoch ${event.epoch}`
+          : `epoch ${event.epoch}, batch ${event.batch}`;
       const details = event.details === undefined ? '' : `\n\n\`${JSON.stringify(event.details)}\``;
-      return [text('stop_reason', event.epoch, wallTime, `**${event.by}** stopped the run at ${where}: ${event.reason}${details}`)];
+      return [
+        text(
+          'stop_reason',
+          event.epoch,
+          wallTime,
+          `**${event.by}** stopped the run at ${where}: ${event.reason}${details}`,
+        ),
+      ];
     }
     case 'learningRateChanged':
       return [
@@ -139,18 +171,44 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
       ];
     case 'checkpointSaved': {
       const monitor =
-        event.monitor === undefined ? '' : ` (${event.monitor}${event.value === undefined ? '' : ` = ${String(event.value)}`})`;
-      const where = event.batch === undefined ? `epoch ${event.epoch}` : `epoch ${event.epoch}, batch ${event.batch}`;
-      return [text('checkpoints', event.epoch, wallTime, `Saved \`${event.path}\` at ${where}${monitor}.`)];
+        event.monitor === undefined
+          ? ''
+          : ` (${event.monitor}${event.value === undefined ? '' : ` = ${String(event.value)}`})`;
+      const where =
+        event.batch === undefined
+          ? `epoch ${event.epoch}`
+          : `epoch ${event.epoch}, batch ${event.batch}`;
+      return [
+        text(
+          'checkpoints',
+          event.epoch,
+          wallTime,
+          `Saved \`${event.path}\` at ${where}${monitor}.`,
+        ),
+      ];
     }
     case 'custom': {
       if (event.name !== 'warning') return [];
       const data = event.data as { by?: unknown; message?: unknown } | null;
-      return [text('warnings', event.epoch, wallTime, `**${String(data?.by)}**: ${String(data?.message)}`)];
+      return [
+        text(
+          'warnings',
+          event.epoch,
+          wallTime,
+          `**${String(data?.by)}**: ${String(data?.message)}`,
+        ),
+      ];
     }
     case 'trainEnd': {
       const error = event.error === undefined ? '' : `: ${event.error}`;
-      return [text('run', event.epoch, wallTime, `Run \`${event.runId}\` ended at epoch ${event.epoch}: **${event.reason}**${error}.`)];
+      return [
+        text(
+          'run',
+          event.epoch,
+          wallTime,
+          `Run \`${event.runId}\` ended at epoch ${event.epoch}: **${event.reason}**${error}.`,
+        ),
+      ];
     }
     default:
       return [];
@@ -173,7 +231,11 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
  * @param settings - The operator's options.
  * @returns The next state and what to write.
  */
-export function reduce(state: TensorBoardState, event: TrainingEvent, settings: ReducerSettings): TensorBoardStep {
+export function reduce(
+  state: TensorBoardState,
+  event: TrainingEvent,
+  settings: ReducerSettings,
+): TensorBoardStep {
   const wallTime = event.time / 1000;
   const texts = settings.provenance ? provenance(event, wallTime) : [];
   const nothing = { writes: texts, flush: false, end: false };
@@ -188,9 +250,22 @@ export function reduce(state: TensorBoardState, event: TrainingEvent, settings: 
         batches: 0,
       };
       const hparams: SummaryWrite[] = settings.hparams
-        ? [{ folder: '.', step: 0, wallTime, value: { kind: 'hparams', hparams: settings.hparams, startTimeSecs: wallTime } }]
+        ? [
+            {
+              folder: '.',
+              step: 0,
+              wallTime,
+              value: { kind: 'hparams', hparams: settings.hparams, startTimeSecs: wallTime },
+            },
+          ]
         : [];
-      return { state: next, begin: { runId: event.runId, wallTime }, writes: [...hparams, ...texts], flush: false, end: false };
+      return {
+        state: next,
+        begin: { runId: event.runId, wallTime },
+        writes: [...hparams, ...texts],
+        flush: false,
+        end: false,
+      };
     }
     case 'epochBegin':
       return { state: { ...state, batches: 0 }, ...nothing };
@@ -201,15 +276,25 @@ export function reduce(state: TensorBoardState, event: TrainingEvent, settings: 
       const step = globalBatch(state, event.epoch, batches);
       if (step % settings.updateFreq !== 0) return { state: next, ...nothing };
       const writes = Object.entries(event.logs)
-        .filter((entry): entry is [string, number] => isNumber(entry[1]) && entry[0] !== 'size' && entry[0] !== 'batch')
-        .map(([key, value]): SummaryWrite => ({ folder: 'train', step, wallTime, value: { kind: 'scalar', tag: `batch_${key}`, value } }));
+        .filter(
+          (entry): entry is [string, number] =>
+            isNumber(entry[1]) && entry[0] !== 'size' && entry[0] !== 'batch',
+        )
+        .map(([key, value]): SummaryWrite => ({
+          folder: 'train',
+          step,
+          wallTime,
+          value: { kind: 'scalar', tag: `batch_${key}`, value },
+        }));
       return { state: next, writes: [...writes, ...texts], flush: false, end: false };
     }
     case 'epochEnd': {
       const writes = epochWrites(state, event.epoch, event.logs, wallTime);
       const batchesIn = new Map(state.batchesIn).set(event.epoch, state.batches);
       const histograms =
-        settings.histogramFreq > 0 && event.epoch % settings.histogramFreq === 0 ? { epoch: event.epoch, wallTime } : undefined;
+        settings.histogramFreq > 0 && event.epoch % settings.histogramFreq === 0
+          ? { epoch: event.epoch, wallTime }
+          : undefined;
       return {
         state: { ...state, batchesIn },
         writes: [...writes, ...texts],

@@ -10,7 +10,11 @@ export type HParamValue = number | string | boolean;
 /** One summary value to write: a TF2 tensor summary and the plugin that shows it. */
 export type SummaryValue =
   | { readonly kind: 'scalar'; readonly tag: string; readonly value: number }
-  | { readonly kind: 'histogram'; readonly tag: string; readonly buckets: readonly (readonly [number, number, number])[] }
+  | {
+      readonly kind: 'histogram';
+      readonly tag: string;
+      readonly buckets: readonly (readonly [number, number, number])[];
+    }
   | { readonly kind: 'text'; readonly tag: string; readonly text: string }
   | {
       readonly kind: 'hparams';
@@ -44,7 +48,11 @@ function summaryValue(value: SummaryValue): Record<string, unknown> {
       return {
         tag: value.tag,
         metadata: metadata('scalars'),
-        tensor: { dtype: DATA_TYPES['DT_FLOAT'], tensor_shape: {}, tensor_content: littleEndian([value.value], 4) },
+        tensor: {
+          dtype: DATA_TYPES['DT_FLOAT'],
+          tensor_shape: {},
+          tensor_content: littleEndian([value.value], 4),
+        },
       };
     case 'histogram':
       return {
@@ -60,13 +68,21 @@ function summaryValue(value: SummaryValue): Record<string, unknown> {
       return {
         tag: value.tag,
         metadata: metadata('text'),
-        tensor: { dtype: DATA_TYPES['DT_STRING'], tensor_shape: {}, string_val: [new TextEncoder().encode(value.text)] },
+        tensor: {
+          dtype: DATA_TYPES['DT_STRING'],
+          tensor_shape: {},
+          string_val: [new TextEncoder().encode(value.text)],
+        },
       };
     case 'hparams': {
       const hparams = Object.fromEntries(
         Object.entries(value.hparams).map(([name, v]) => [
           name,
-          typeof v === 'number' ? { number_value: v } : typeof v === 'string' ? { string_value: v } : { bool_value: v },
+          typeof v === 'number'
+            ? { number_value: v }
+            : typeof v === 'string'
+              ? { string_value: v }
+              : { bool_value: v },
         ]),
       );
       const content = HParamsPluginDataMessage.encode(

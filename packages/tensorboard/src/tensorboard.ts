@@ -4,7 +4,13 @@ import { checkInteger, checkOneOf, controlOf, type TrainingEvent } from '@rxfit/
 import { join } from 'node:path';
 import { EventFile, nodeEventFileSystem, type EventFileSystem } from './event-file.js';
 import { DEFAULT_BUCKET_COUNT, histogramBuckets } from './histogram.js';
-import { initialState, reduce, type ReducerSettings, type RunFolder, type SummaryWrite } from './reducer.js';
+import {
+  initialState,
+  reduce,
+  type ReducerSettings,
+  type RunFolder,
+  type SummaryWrite,
+} from './reducer.js';
 import { summaryRecord, type HParamValue } from './summary.js';
 
 const BY = 'tensorBoard';
@@ -94,7 +100,8 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         return file;
       };
       const append = (writes: readonly SummaryWrite[]): void => {
-        for (const write of writes) fileOf(write.folder).append(summaryRecord(write.wallTime, write.step, write.value));
+        for (const write of writes)
+          fileOf(write.folder).append(summaryRecord(write.wallTime, write.step, write.value));
       };
       const flushAll = (): Promise<void> => {
         const open = [...files.values()];
@@ -144,9 +151,16 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
             void closeAll();
             runWallTime = step.begin.wallTime;
             // Files a run will write are checked when it begins (the folder exists and is writable).
-            control.defer(enqueue(() => fs.mkdir(join(logDir, 'train')).catch((error: unknown) => {
-              throw new Error(`tensorBoard: cannot create '${join(logDir, 'train')}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-            })));
+            control.defer(
+              enqueue(() =>
+                fs.mkdir(join(logDir, 'train')).catch((error: unknown) => {
+                  throw new Error(
+                    `tensorBoard: cannot create '${join(logDir, 'train')}': ${error instanceof Error ? error.message : String(error)}`,
+                    { cause: error },
+                  );
+                }),
+              ),
+            );
           }
           append(step.writes);
           if (step.histograms && control.model) {
@@ -156,7 +170,11 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
               enqueue(async () => {
                 for (const { tag, values } of await reads) {
                   fileOf('train').append(
-                    summaryRecord(wallTime, epoch, { kind: 'histogram', tag, buckets: histogramBuckets(values, buckets) }),
+                    summaryRecord(wallTime, epoch, {
+                      kind: 'histogram',
+                      tag,
+                      buckets: histogramBuckets(values, buckets),
+                    }),
                   );
                 }
               }),
@@ -192,11 +210,16 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
  * Starts reading every weight of the model now (asynchronously: `data()`, never `dataSync`),
  * tagged as Keras tags histograms: `<model>/<layer>/<weight>/histogram`.
  */
-function readWeights(model: tf.LayersModel): Promise<{ tag: string; values: Float32Array | Int32Array | Uint8Array }[]> {
+function readWeights(
+  model: tf.LayersModel,
+): Promise<{ tag: string; values: Float32Array | Int32Array | Uint8Array }[]> {
   const reads = model.layers.flatMap((layer) =>
     layer.weights.map(async (weight) => {
       const name = (weight.originalName.split('/').pop() ?? weight.name).replace(/:/g, '_');
-      return { tag: `${model.name}/${layer.name}/${name}/histogram`, values: await weight.read().data() };
+      return {
+        tag: `${model.name}/${layer.name}/${name}/histogram`,
+        values: await weight.read().data(),
+      };
     }),
   );
   return Promise.all(reads);
@@ -219,8 +242,12 @@ function checkOptions(options: TensorBoardOptions): Settings {
   for (const key of Object.keys(options)) {
     if (!(OPTION_NAMES as readonly string[]).includes(key)) {
       const camel = camelCase(key);
-      const hint = (OPTION_NAMES as readonly string[]).includes(camel) ? `; did you mean ${camel}?` : '';
-      throw new TypeError(`${BY}: unknown option ${key}${hint} (options: ${OPTION_NAMES.join(', ')})`);
+      const hint = (OPTION_NAMES as readonly string[]).includes(camel)
+        ? `; did you mean ${camel}?`
+        : '';
+      throw new TypeError(
+        `${BY}: unknown option ${key}${hint} (options: ${OPTION_NAMES.join(', ')})`,
+      );
     }
   }
   const {
@@ -239,18 +266,30 @@ function checkOptions(options: TensorBoardOptions): Settings {
   else checkOneOf(BY, 'updateFreq', updateFreq, ['epoch', 'batch']);
   checkInteger(BY, 'histogramFreq', histogramFreq, 0);
   checkInteger(BY, 'histogramBuckets', buckets, 1);
-  if (typeof provenance !== 'boolean') throw new TypeError(`${BY}: provenance must be a boolean, got ${String(provenance)}`);
+  if (typeof provenance !== 'boolean')
+    throw new TypeError(`${BY}: provenance must be a boolean, got ${String(provenance)}`);
   if (hparams !== undefined) {
     if (typeof hparams !== 'object' || hparams === null || Array.isArray(hparams)) {
-      throw new TypeError(`${BY}: hparams must be an object of numbers, strings and booleans, got ${JSON.stringify(hparams)}`);
+      throw new TypeError(
+        `${BY}: hparams must be an object of numbers, strings and booleans, got ${JSON.stringify(hparams)}`,
+      );
     }
     for (const [name, value] of Object.entries(hparams)) {
-      if (!['number', 'string', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value))) {
-        throw new TypeError(`${BY}: hparams.${name} must be a finite number, a string or a boolean, got ${JSON.stringify(value)}`);
+      if (
+        !['number', 'string', 'boolean'].includes(typeof value) ||
+        (typeof value === 'number' && !Number.isFinite(value))
+      ) {
+        throw new TypeError(
+          `${BY}: hparams.${name} must be a finite number, a string or a boolean, got ${JSON.stringify(value)}`,
+        );
       }
     }
   }
-  if (typeof fileSystem !== 'object' || typeof fileSystem.mkdir !== 'function' || typeof fileSystem.openAppend !== 'function') {
+  if (
+    typeof fileSystem !== 'object' ||
+    typeof fileSystem.mkdir !== 'function' ||
+    typeof fileSystem.openAppend !== 'function'
+  ) {
     throw new TypeError(`${BY}: fileSystem must implement mkdir and openAppend`);
   }
   return {
