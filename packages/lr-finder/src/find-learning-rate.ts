@@ -87,9 +87,10 @@ export interface LearningRateFinderResult {
  * @param data - What `fit` accepts: tensors, a batch source, a `tf.data.Dataset`, an `imageFolder`.
  * @param options - See {@link FindLearningRateOptions}.
  * @returns The curve and the suggestions.
- * @throws TypeError/RangeError at call time for bad options; the sweep's errors (bad data) reject.
+ * @throws TypeError/RangeError at call time for bad options or a model that is not compiled; the
+ *   sweep's errors (bad data, a model that is training) reject the promise.
  */
-export async function findLearningRate(
+export function findLearningRate(
   model: tf.LayersModel,
   data: TrainingData,
   options: FindLearningRateOptions = {},
@@ -99,6 +100,19 @@ export async function findLearningRate(
     throw new TypeError(
       `${BY}: model must be a compiled tf.LayersModel (call model.compile first)`,
     );
+  }
+  return sweep(model, data, options, settings);
+}
+
+async function sweep(
+  model: tf.LayersModel,
+  data: TrainingData,
+  options: FindLearningRateOptions,
+  settings: Settings,
+): Promise<LearningRateFinderResult> {
+  // Swapping the optimizer under a run in progress would break it: fail before touching anything.
+  if ((model as unknown as { isTraining?: boolean }).isTraining === true) {
+    throw new Error(`${BY}: this model is training; wait for that run to end before sweeping`);
   }
   const original = model.optimizer;
   const owner = model as unknown as { isOptimizerOwned: boolean };

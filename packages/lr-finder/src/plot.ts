@@ -6,7 +6,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '@rxfit/core';
 import type { SuggestionMethod, Suggestions } from './suggest.js';
 
-const formatRate = (lr: number): string => (lr < 1e-3 ? lr.toExponential(1) : String(Number(lr.toPrecision(3))));
+const formatRate = (lr: number): string =>
+  lr < 1e-3 ? lr.toExponential(1) : String(Number(lr.toPrecision(3)));
 
 /** What {@link sweepSpec} plots. */
 export interface SweepPlotData {

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, toArray } from 'rxjs';
-import { fit, type TrainingEvent } from '@rxfit/core';
+import { lastValueFrom, tap, toArray } from 'rxjs';
+import { controlOf, fit, type TrainingEvent } from '@rxfit/core';
 import { eventLog, readEventLog } from '@rxfit/event-log';
 import { findLearningRate, initialState, reduce, type SweepState } from '@rxfit/lr-finder';
 
@@ -149,37 +149,49 @@ describe('findLearningRate', () => {
     }
   });
 
-  it('restores the model when the sweep fails', async () => {
+  it('restores the model when the sweep fails, and refuses a model that is training', async () => {
     const { model, xs, ys } = problem(3);
     const before = await fingerprint(model);
     const bad = { xs, ys: tf.zeros([256, 3]) };
     await assert.rejects(findLearningRate(model, bad, { numSteps: 5 }));
     assert.deepEqual(await fingerprint(model), before);
+    // A model that another run trains is not touched.
+    const optimizer = model.optimizer;
+    await lastValueFrom(
+      fit(model, { xs, ys }, { epochs: 1 }).pipe(
+        tap((event) => {
+          if (event.type !== 'epochBegin') return;
+          const sweep = findLearningRate(model, { xs, ys }, { numSteps: 5 });
+          controlOf(event)?.defer(assert.rejects(sweep, /lrFinder: this model is training/));
+        }),
+      ),
+    );
+    assert.equal(model.optimizer, optimizer);
     tf.dispose([xs, ys, bad.ys]);
     model.dispose();
   });
 
-  it('checks its options when called, naming the option and the value', async () => {
+  it('checks its options when called, naming the option and the value', () => {
     const { model, xs, ys } = problem(4);
     const data = { xs, ys };
-    await assert.rejects(
-      findLearningRate(model, data, { minLr: 0 }),
+    assert.throws(
+      () => findLearningRate(model, data, { minLr: 0 }),
       /lrFinder: minLr must be a finite number in \(0, Infinity\), got 0/,
     );
-    await assert.rejects(
-      findLearningRate(model, data, { minLr: 1, maxLr: 0.1 }),
+    assert.throws(
+      () => findLearningRate(model, data, { minLr: 1, maxLr: 0.1 }),
       /maxLr \(0\.1\) must be greater than minLr \(1\)/,
     );
-    await assert.rejects(
-      findLearningRate(model, data, { numSteps: 1 }),
+    assert.throws(
+      () => findLearningRate(model, data, { numSteps: 1 }),
       /numSteps must be an integer >= 2, got 1/,
     );
-    await assert.rejects(
-      findLearningRate(model, data, { suggest: 'steep' as 'steepest' }),
+    assert.throws(
+      () => findLearningRate(model, data, { suggest: 'steep' as 'steepest' }),
       /suggest must be one of 'steepest', 'minimum', 'valley'/,
     );
-    await assert.rejects(
-      findLearningRate(model, data, { num_it: 50 } as unknown as { numSteps: number }),
+    assert.throws(
+      () => findLearningRate(model, data, { num_it: 50 } as unknown as { numSteps: number }),
       /unknown option num_it; did you mean numSteps\?/,
     );
     tf.dispose([xs, ys]);

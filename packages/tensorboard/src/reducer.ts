@@ -1,4 +1,4 @@
-import type { Logs, TrainingEvent, TrainParams } from '@rxfit/core';
+import { warningOf, type Logs, type TrainingEvent, type TrainParams } from '@rxfit/core';
 import type { SummaryValue } from './summary.js';
 
 /** The run folders of Keras' layout: `logDir/train`, `logDir/validation`, and `logDir` itself (hparams). */
@@ -188,16 +188,10 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
       ];
     }
     case 'custom': {
-      if (event.name !== 'warning') return [];
-      const data = event.data as { by?: unknown; message?: unknown } | null;
-      return [
-        text(
-          'warnings',
-          event.epoch,
-          wallTime,
-          `**${String(data?.by)}**: ${String(data?.message)}`,
-        ),
-      ];
+      const warning = warningOf(event);
+      return warning
+        ? [text('warnings', event.epoch, wallTime, `**${warning.by}**: ${warning.message}`)]
+        : [];
     }
     case 'trainEnd': {
       const error = event.error === undefined ? '' : `: ${event.error}`;

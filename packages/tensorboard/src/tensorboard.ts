@@ -124,7 +124,8 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         if (!replayed) return;
         append(replayed.writes);
         replayed = undefined;
-        void closeAll();
+        // A failure stays in the chain: the next awaited write (or the end of the replay) reports it.
+        closeAll().catch(() => undefined);
       };
 
       const subscription = source.subscribe({
@@ -148,7 +149,7 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
             // A live run: a replayed run with its id is this run's past, already in its files.
             if (replayed?.runId === step.begin.runId) replayed = undefined;
             else writeReplayed();
-            void closeAll();
+            closeAll().catch(() => undefined);
             runWallTime = step.begin.wallTime;
             // Files a run will write are checked when it begins (the folder exists and is writable).
             control.defer(
