@@ -114,8 +114,11 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         files = new Map();
         return enqueue(async () => {
           for (const file of open) {
-            await file.flush();
-            await file.close();
+            try {
+              await file.flush();
+            } finally {
+              await file.close();
+            }
           }
         });
       };
@@ -165,7 +168,9 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
           }
           append(step.writes);
           if (step.histograms && control.model) {
+            // Read now, before the next step changes the weights; the chain awaits the values.
             const reads = readWeights(control.model);
+            reads.catch(() => undefined); // a failure is reported where the chain awaits it
             const { epoch, wallTime } = step.histograms;
             control.defer(
               enqueue(async () => {

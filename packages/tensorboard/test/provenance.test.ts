@@ -86,6 +86,24 @@ describe('provenance as text summaries', () => {
   });
 });
 
+describe('file failures', () => {
+  it('a failed write fails the run at the epoch end, naming the file, and later work does not hide it', async () => {
+    await withFolder(async (dir) => {
+      const fileSystem = {
+        mkdir: async () => undefined,
+        openAppend: async () => {
+          throw new Error('no space left on the device');
+        },
+      };
+      const run = scriptedRun(losses).pipe(tensorBoard({ logDir: dir, fileSystem }), toArray());
+      await assert.rejects(
+        lastValueFrom(run),
+        /tensorBoard: cannot write '.*train\/events\.out\.tfevents\.[^']+\.v2': no space left on the device/,
+      );
+    });
+  });
+});
+
 describe('hparams', () => {
   it('writes the session start info of the hparams plugin to logDir when a run begins', async () => {
     await withFolder(async (dir) => {
