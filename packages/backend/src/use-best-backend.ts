@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@rxfit/core';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 
 /**
@@ -185,6 +186,7 @@ const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> 
  * @throws Error when `RXFIT_BACKEND` names a backend that cannot be loaded.
  */
 export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<BackendInfo> {
+  checkOptions('useBestBackend', options, ['prefer', 'logger', 'env', 'importModule', 'threads']);
   const logger = options.logger ?? noop;
   const env = options.env ?? process.env;
   const importModule = options.importModule ?? defaultImport;
@@ -298,8 +300,22 @@ async function activateBackend(
     }
     case 'cpu':
       await setBackendOrThrow('cpu', 'the cpu backend failed to initialise');
+      skipCpuBanner();
       return { name, tfBackend: tf.getBackend(), kernelsPatched: [] };
   }
+}
+
+/**
+ * tfjs' cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js. To speed
+ * things up dramatically, install our node backend..." at its first tensor write under Node
+ * (`MathBackendCPU.write`, once per backend instance, guarded by its `firstUse` field). Here
+ * the faster backends were tried first and `skipped` says why each was not used, so the advice
+ * is noise. Only the instance chosen here is marked; a program that sets `cpu` with tfjs alone
+ * still gets tfjs' own behaviour.
+ */
+function skipCpuBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: unknown };
+  if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
 }
 
 let wasmPathsSet = false;

@@ -1,4 +1,16 @@
-import { checkNumber, controlOf, resolveMonitorDirection, type TrainingEvent } from '@rxfit/core';
+import {
+  checkBoolean,
+  checkNumber,
+  checkOptions,
+  controlOf,
+  monitorCheck,
+  monitorSettings,
+  unknownLogKey,
+  type MissingMonitor,
+  type MonitorSettings,
+  type RunControl,
+  type TrainingEvent,
+} from '@rxfit/core';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
@@ -22,6 +34,12 @@ export interface ModelCheckpointOptions {
    * (`acc`, `auc`, `precision`, `recall`, ...) maximised. @default 'auto'
    */
   readonly mode?: 'auto' | 'min' | 'max';
+  /**
+   * With `saveBestOnly`, a monitor the run does not log: `'error'` fails the run at `trainBegin`
+   * (naming the keys it logs and the closest one); `'warn'` warns and saves every epoch, as Keras
+   * does. @default 'error'
+   */
+  readonly missingMonitor?: MissingMonitor;
   /** Save only when the monitored value beats the best so far. @default false */
   readonly saveBestOnly?: boolean;
   /** Save the weights (and optimizer state) without topology; load with `loadWeights`. @default false */
@@ -59,18 +77,21 @@ export interface ModelCheckpointOptions {
 export function modelCheckpoint(
   options: ModelCheckpointOptions,
 ): MonoTypeOperatorFunction<TrainingEvent> {
-  const settings = checkOptions(options);
+  const settings = checkCheckpointOptions(options);
   return (source) =>
     defer(() => {
       let state = initialState(settings.config);
       let queue: Promise<unknown> = Promise.resolve();
       const warned = new Set<string>();
+      const checkMonitor = settings.config.saveBestOnly ? monitorCheck(settings.monitor) : undefined;
       return source.pipe(
         tap((event) => {
+          const control = controlOf(event, NAME);
+          checkMonitor?.(event, control);
+          if (event.type === 'trainBegin') checkTemplateKeys(settings, event.params.metrics, control);
           const step = reduce(state, event);
           state = step.state;
           const point = step.point;
-          const control = controlOf(event);
           if (!point || !control) return;
           if (point.warning && !warned.has(point.warning)) {
             warned.add(point.warning);
@@ -117,6 +138,7 @@ export function modelCheckpoint(
 
 interface Settings {
   readonly config: CheckpointConfig;
+  readonly monitor: MonitorSettings;
   readonly filepath: string;
   readonly fileSystem: FileSystemPort | undefined;
   readonly template: readonly TemplatePart[];
@@ -124,12 +146,26 @@ interface Settings {
   readonly includeOptimizer: boolean;
 }
 
-function checkOptions(options: ModelCheckpointOptions): Settings {
+const KNOWN_OPTIONS = [
+  'filepath',
+  'monitor',
+  'mode',
+  'missingMonitor',
+  'saveBestOnly',
+  'saveWeightsOnly',
+  'saveFreq',
+  'initialValueThreshold',
+  'includeOptimizer',
+  'fileSystem',
+] as const;
+
+function checkCheckpointOptions(options: ModelCheckpointOptions): Settings {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(
       `${NAME}: options must be an object with a filepath, got ${String(options)}`,
     );
   }
+  checkOptions(NAME, options, KNOWN_OPTIONS);
   const {
     filepath,
     monitor = 'val_loss',
@@ -139,6 +175,7 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
     saveFreq = 'epoch',
     initialValueThreshold,
     includeOptimizer = true,
+    missingMonitor = 'error',
   } = options;
   if (typeof filepath !== 'string' || filepath === '') {
     throw new TypeError(
@@ -151,15 +188,10 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
   } catch (error) {
     throw new SyntaxError(`${NAME}: filepath ${(error as Error).message}`, { cause: error });
   }
-  if (typeof monitor !== 'string' || monitor === '') {
-    throw new TypeError(
-      `${NAME}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`,
-    );
-  }
-  for (const [name, value] of Object.entries({ saveBestOnly, saveWeightsOnly, includeOptimizer })) {
-    if (typeof value !== 'boolean')
-      throw new TypeError(`${NAME}: ${name} must be a boolean, got ${String(value)}`);
-  }
+  const monitorSetting = monitorSettings(NAME, monitor, mode, missingMonitor);
+  checkBoolean(NAME, 'saveBestOnly', saveBestOnly);
+  checkBoolean(NAME, 'saveWeightsOnly', saveWeightsOnly);
+  checkBoolean(NAME, 'includeOptimizer', includeOptimizer);
   if (
     saveFreq !== 'epoch' &&
     !(typeof saveFreq === 'number' && Number.isInteger(saveFreq) && saveFreq >= 1)
@@ -170,15 +202,34 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
   }
   if (initialValueThreshold !== undefined)
     checkNumber(NAME, 'initialValueThreshold', initialValueThreshold);
-  const direction = resolveMonitorDirection(NAME, monitor, mode);
   return {
-    config: { monitor, direction, saveBestOnly, saveFreq, initialValueThreshold },
+    // Without a direction the run fails at trainBegin (monitorCheck) before 'min' is used.
+    config: { monitor, direction: monitorSetting.direction ?? 'min', saveBestOnly, saveFreq, initialValueThreshold },
+    monitor: monitorSetting,
     filepath,
     fileSystem: options.fileSystem,
     template,
     saveWeightsOnly,
     includeOptimizer,
   };
+}
+
+/**
+ * A filepath template that names a key the run will not log (`{val_accuracy}` where tfjs logs
+ * `val_acc`) would fail at the first save, after an epoch of compute: fail at `trainBegin`.
+ */
+function checkTemplateKeys(settings: Settings, metrics: readonly string[], control: RunControl | undefined): void {
+  if (metrics.length === 0) return;
+  const keys = [...metrics, 'lr', 'epoch', ...(settings.config.saveFreq === 'epoch' ? [] : ['batch'])];
+  for (const part of settings.template) {
+    if (typeof part === 'string') continue;
+    const message = unknownLogKey(`${NAME}: filepath "${settings.filepath}" field`, part.key, keys);
+    if (message === undefined) continue;
+    const error = new RangeError(message);
+    if (!control) throw error;
+    control.defer(Promise.reject(error));
+    return;
+  }
 }
 
 /** Keras' `_get_file_path`: `epoch` and `batch` 1-based; a log named `batch` wins over the batch index. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '@rxfit/core';
 import { fileSystem, type FileSystemPort } from './file-system.js';
 
 /** A tensor with its name, as optimizers' `getWeights` return them. */
@@ -55,6 +56,7 @@ export async function saveModel(
   if (!(model instanceof tf.LayersModel)) {
     throw new TypeError(`saveModel: model must be a tf.LayersModel, got ${String(model)}`);
   }
+  checkOptions('saveModel', options, ['includeOptimizer', 'weightsOnly', 'fileSystem']);
   const { includeOptimizer = true, weightsOnly = false } = options;
   let captured: tf.io.ModelArtifacts | undefined;
   // tfjs' own save builds the topology and weight specs; the optimizer part is added below because

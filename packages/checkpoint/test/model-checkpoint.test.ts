@@ -62,9 +62,10 @@ describe('modelCheckpoint: options', () => {
       () => modelCheckpoint({ filepath: f, initialValueThreshold: NaN }),
       /initialValueThreshold must be a finite number/,
     );
+    // save_best_only, Keras' spelling, was silently ignored once: now it is an error.
     assert.throws(
-      () => modelCheckpoint({ filepath: f, monitor: 'my_score' }),
-      /cannot tell whether monitor 'my_score' should be minimized or maximized/,
+      () => modelCheckpoint({ filepath: f, save_best_only: true } as never),
+      /modelCheckpoint: unknown option 'save_best_only': rxfit options are camelCase, did you mean 'saveBestOnly'/,
     );
     modelCheckpoint({
       filepath: f,
@@ -144,7 +145,21 @@ describe('modelCheckpoint: Keras scenarios (scriptedRun with a tiny model)', () 
     release(model);
   });
 
-  it('case 5: a missing monitor with saveBestOnly warns once and saves anyway', async () => {
+  it('saveBestOnly with a monitor the run does not log fails at trainBegin, saving nothing', async () => {
+    const dir = await tempDir();
+    const model = tinyModel();
+    await assert.rejects(
+      run(
+        scriptedRun([{ acc: 0.5, val_acc: 0.5 }], { model }),
+        modelCheckpoint({ filepath: join(dir, 'ckpt{epoch}'), monitor: 'val_accuracy', saveBestOnly: true }),
+      ),
+      /modelCheckpoint: monitor 'val_accuracy' is not logged by this run\. 'val_accuracy' is Keras' name; tfjs logs it as 'val_acc'/,
+    );
+    assert.deepEqual(await readdir(dir), []);
+    release(model);
+  });
+
+  it("case 5: missingMonitor 'warn': a missing monitor with saveBestOnly warns once and saves anyway", async () => {
     const dir = await tempDir();
     const model = tinyModel();
     const events = await run(
@@ -153,6 +168,7 @@ describe('modelCheckpoint: Keras scenarios (scriptedRun with a tiny model)', () 
         filepath: join(dir, 'ckpt{epoch}'),
         monitor: 'unknown',
         mode: 'min',
+        missingMonitor: 'warn',
         saveBestOnly: true,
       }),
     );
@@ -235,12 +251,13 @@ describe('modelCheckpoint: Keras scenarios (scriptedRun with a tiny model)', () 
     release(model);
   });
 
-  it('a filepath key missing from the logs fails the run, naming the key and the available logs', async () => {
+  it('a filepath key the run will not log fails the run at trainBegin, naming the key and the logs', async () => {
     const dir = await tempDir();
     const model = tinyModel();
+    const seen: string[] = [];
     await assert.rejects(
       run(
-        scriptedRun([{ loss: 1, val_loss: 1 }], { model }),
+        scriptedRun([{ loss: 1, val_loss: 1 }], { model }).pipe(tap((e) => seen.push(e.type))),
         // Keras formats the path before deciding, so this fails even when nothing would be saved.
         modelCheckpoint({
           filepath: join(dir, 'ckpt-{val_acc:.2f}'),
@@ -248,8 +265,9 @@ describe('modelCheckpoint: Keras scenarios (scriptedRun with a tiny model)', () 
           initialValueThreshold: 0,
         }),
       ),
-      /failed to format filepath ".*ckpt-\{val_acc:\.2f\}" at epoch 0: .*no value for 'val_acc'.*Available keys: loss, val_loss, lr, epoch/,
+      /modelCheckpoint: filepath ".*ckpt-\{val_acc:\.2f\}" field 'val_acc' is not logged by this run\. The run logs: loss, val_loss, lr, epoch\./,
     );
+    assert.deepEqual(seen, ['trainBegin', 'trainEnd'], 'before any epoch');
     assert.deepEqual(await readdir(dir), []);
     release(model);
   });

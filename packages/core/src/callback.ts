@@ -44,7 +44,7 @@ export function callback(hooks: CallbackHooks): MonoTypeOperatorFunction<Trainin
       throw new TypeError(`callback: ${name} must be a function, got ${typeof hook}`);
   }
   return tap((event) => {
-    const run = controlOf(event);
+    const run = controlOf(event, 'callback');
     if (!run) return;
     const results: HookResult[] = [];
     try {

@@ -37,6 +37,17 @@ export type TrainingEventBody =
   | { readonly type: 'batchEnd'; readonly epoch: number; readonly batch: number; readonly logs: Logs }
   | { readonly type: 'epochEnd'; readonly epoch: number; readonly logs: Logs }
   | {
+      /**
+       * The run is about to end (completed or stopped; a failed run goes straight to `trainEnd`).
+       * Operators act here on what ends the run (restoring the best weights, a last save), so that
+       * the events they cause come before `trainEnd`, the last event of a run.
+       */
+      readonly type: 'trainEnding';
+      readonly epoch: number;
+      readonly reason: Exclude<TrainEndReason, 'failed'>;
+      readonly logs?: Logs;
+    }
+  | {
       readonly type: 'trainEnd';
       readonly epoch: number;
       readonly reason: TrainEndReason;

@@ -16,7 +16,7 @@ import { TrainingError } from './errors.js';
 import { DATA_SOURCE_EVENT, type Logs, type TrainingEvent, type TrainParams } from './events.js';
 import { getLearningRate, setLearningRate } from './learning-rate.js';
 import { RunEngine } from './run-engine.js';
-import { checkInteger, checkNumber } from './validate.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
 
 /** Options of {@link fit}; every field is optional. */
 export interface FitOptions {
@@ -44,7 +44,29 @@ export interface FitOptions {
   readonly runId?: string;
   /** The `seq` of the first event (a resumed run continues its log). @default 0 */
   readonly firstSeq?: number;
+  /**
+   * Print each warning event that no logger in the pipe reported (`process.emitWarning`, type
+   * `RxfitWarning`, once per distinct warning), so a pipe without a logger still says it.
+   * @default true
+   */
+  readonly printWarnings?: boolean;
 }
+
+const FIT_OPTIONS = [
+  'epochs',
+  'initialEpoch',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'validationSplit',
+  'validationData',
+  'stepsPerEpoch',
+  'validationSteps',
+  'signal',
+  'runId',
+  'firstSeq',
+  'printWarnings',
+] as const;
 
 const trainingModels = new WeakMap<tf.LayersModel, ModelLock>();
 
@@ -76,6 +98,7 @@ export function fit(model: tf.LayersModel, data: TrainingData, options: FitOptio
       ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
       model,
       learningRate: { get: () => getLearningRate(optimizer), set: (lr) => setLearningRate(optimizer, lr) },
+      ...(options.printWarnings === undefined ? {} : { printWarnings: options.printWarnings }),
     });
     const previous = trainingModels.get(model);
     if ((previous && !previous.cancelled) || (!previous && trainingFlag(model).isTraining)) {
@@ -138,12 +161,27 @@ interface FitSettings {
 
 function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: FitOptions): FitSettings {
   if (!(model instanceof tf.LayersModel)) {
+    if (typeof (model as { trainOnBatch?: unknown } | null)?.trainOnBatch === 'function') {
+      throw new TypeError(
+        'fit: the model was made by another copy of @tensorflow/tfjs than the one @rxfit/core loads. ' +
+          'An app must hold exactly one copy: `npm ls @tensorflow/tfjs` shows them; install @tensorflow/tfjs ' +
+          'once in your project (rxfit declares it as a peer dependency) and remove nested copies.',
+      );
+    }
     throw new TypeError('fit: model must be a tf.LayersModel (tf.sequential() or tf.model())');
   }
   if (!model.optimizer) {
     throw new TypeError('fit: the model is not compiled: call model.compile({ optimizer, loss }) first');
   }
+  if ((options as Record<string, unknown> | null)?.['callbacks'] !== undefined) {
+    throw new TypeError(
+      'fit: unknown option \'callbacks\': rxfit callbacks are RxJS operators, composed with pipe: ' +
+        'fit(model, data, options).pipe(earlyStopping(...), modelCheckpoint(...))',
+    );
+  }
+  checkOptions('fit', options, FIT_OPTIONS);
   const { epochs = 1, initialEpoch = 0, batchSize = 32, shuffle = true } = options;
+  if (options.printWarnings !== undefined) checkBoolean('fit', 'printWarnings', options.printWarnings);
   checkInteger('fit', 'epochs', epochs, 1);
   checkInteger('fit', 'initialEpoch', initialEpoch, 0);
   checkInteger('fit', 'batchSize', batchSize, 1);
@@ -287,13 +325,15 @@ async function train(
       await engine.settle();
       if (checkCancelled()) return;
     }
-    trainEnded = true;
-    engine.emit({
-      type: 'trainEnd',
+    const end = {
       epoch: Math.max(settings.initialEpoch, epoch - 1),
-      reason: engine.stopping ? 'stopped' : 'completed',
+      reason: engine.stopping ? ('stopped' as const) : ('completed' as const),
       ...(lastLogs ? { logs: lastLogs } : {}),
-    });
+    };
+    engine.emit({ type: 'trainEnding', ...end });
+    await engine.settle();
+    trainEnded = true;
+    engine.emit({ type: 'trainEnd', ...end });
     await engine.settle();
   } catch (cause) {
     // An abort ends the stream with the signal's own reason, as fetch does.
@@ -304,6 +344,8 @@ async function train(
         : new TrainingError({ runId: engine.control.runId, epoch: engine.epoch, batch: engine.batch }, cause);
     // One trainEnd per run: work deferred at trainEnd itself fails the stream without another.
     if (!trainEnded && !checkCancelledQuietly(checkCancelled)) {
+      // Side effects in flight (a checkpoint being written) end before the run says it failed.
+      await engine.settleBounded();
       engine.emit({
         type: 'trainEnd',
         epoch: engine.epoch,

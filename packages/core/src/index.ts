@@ -1,5 +1,5 @@
 export { fit, type FitOptions } from './fit.js';
-export { controlOf, type RunControl, type CommandOptions, type StopOptions } from './control.js';
+export { controlOf, ControlError, reportWarning, type RunControl, type CommandOptions, type StopOptions } from './control.js';
 export {
   isEvent,
   warningOf,
@@ -19,9 +19,26 @@ export { toHistory, type History } from './history.js';
 export { callback, type CallbackHooks, type HookResult } from './callback.js';
 export { getLearningRate, setLearningRate } from './learning-rate.js';
 export { TrainingError } from './errors.js';
-export { checkInteger, checkNumber, checkOneOf } from './validate.js';
+export {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  closestName,
+} from './validate.js';
 export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
 export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';
-export { monitorDirection, resolveMonitorDirection, type MonitorDirection } from './monitor.js';
+export {
+  monitorCheck,
+  monitorDirection,
+  monitorSettings,
+  unknownLogKey,
+  type MissingMonitor,
+  type MonitorDirection,
+  type MonitorSettings,
+} from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export { syncFolder, writeFileAtomic } from './write-file-atomic.js';

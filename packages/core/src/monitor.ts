@@ -1,4 +1,6 @@
-import { checkOneOf } from './validate.js';
+import type { RunControl } from './control.js';
+import type { TrainingEvent } from './events.js';
+import { checkOneOf, closestName } from './validate.js';
 
 /** Whether a monitored value improves by going down (`min`) or up (`max`). */
 export type MonitorDirection = 'min' | 'max';
@@ -59,35 +61,130 @@ export function monitorDirection(monitor: string): MonitorDirection | undefined 
   return undefined;
 }
 
+/** What a monitor operator does when its monitor is not in the run's logs. */
+export type MissingMonitor = 'error' | 'warn';
+
+/** Keras' log names that tfjs spells otherwise (`metrics: ['accuracy']` logs `acc`). */
+const KERAS_NAMES: Readonly<Record<string, string>> = { accuracy: 'acc', learning_rate: 'lr' };
+
 /**
- * Validates a monitor operator's `mode` and turns it into a direction; for `'auto'`, reads the
- * monitor's name with {@link monitorDirection}. One place, so every monitor operator accepts
- * the same modes and fails the same way.
+ * A monitor operator's settings, checked when the factory is called: the direction, when the
+ * name tells it (or `mode` does), and whether a missing monitor fails the run.
+ */
+export interface MonitorSettings {
+  readonly owner: string;
+  readonly monitor: string;
+  /** `undefined`: `mode: 'auto'` cannot read the name; decided once the run's keys are known. */
+  readonly direction: MonitorDirection | undefined;
+  readonly missing: MissingMonitor;
+}
+
+/**
+ * Validates a monitor operator's `monitor`, `mode` and `missingMonitor` options at factory time.
+ * A name whose direction `'auto'` cannot read is not an error yet: it may be a typo, which the
+ * run's keys will show (see {@link monitorCheck}).
  *
  * ## Example
  * ```ts
- * import { resolveMonitorDirection } from '@rxfit/core';
- * resolveMonitorDirection('earlyStopping', 'val_loss', 'auto'); // 'min'
+ * import { monitorSettings } from '@rxfit/core';
+ * monitorSettings('earlyStopping', 'val_loss', 'auto', 'error').direction; // 'min'
  * ```
- * @param owner - The operator, named in errors.
- * @param monitor - The monitored log key.
- * @param mode - `'auto'`, `'min'` or `'max'`.
- * @returns The direction.
- * @throws RangeError for another mode, or when `'auto'` cannot read the monitor's name.
+ * @throws TypeError for a monitor that is not a non-empty string; RangeError for a bad mode or
+ * missingMonitor.
  */
-export function resolveMonitorDirection(
+export function monitorSettings(
   owner: string,
-  monitor: string,
+  monitor: unknown,
   mode: unknown,
-): MonitorDirection {
-  checkOneOf(owner, 'mode', mode, ['auto', 'min', 'max'] as const);
-  const direction = mode === 'auto' ? monitorDirection(monitor) : mode;
-  if (direction === undefined) {
-    throw new RangeError(
-      `${owner}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimized or maximized ` +
-        `(it knows loss/error-like names such as loss, val_loss, mse, mae, and accuracy-like names such as ` +
-        `acc, accuracy, auc, precision, recall, f1); pass mode: 'min' or mode: 'max'`,
-    );
+  missing: unknown,
+): MonitorSettings {
+  if (typeof monitor !== 'string' || monitor === '') {
+    throw new TypeError(`${owner}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`);
   }
-  return direction;
+  checkOneOf(owner, 'mode', mode, ['auto', 'min', 'max'] as const);
+  checkOneOf(owner, 'missingMonitor', missing, ['error', 'warn'] as const);
+  return { owner, monitor, direction: mode === 'auto' ? monitorDirection(monitor) : mode, missing };
+}
+
+/**
+ * Why a log key the user named (a monitor, a filepath field) is not one the run logs, or
+ * `undefined` when it is. The message lists the keys, gives the tfjs spelling where the name is
+ * Keras' (`val_accuracy` → `val_acc`), and otherwise the closest key: never a fix that would
+ * hide a typo.
+ *
+ * ## Example
+ * ```ts
+ * import { unknownLogKey } from '@rxfit/core';
+ * unknownLogKey('earlyStopping: monitor', 'val_los', ['loss', 'val_loss']);
+ * // "earlyStopping: monitor 'val_los' is not logged by this run. Did you mean 'val_loss'? ..."
+ * ```
+ * @param what - Who names the key, and as what (`'earlyStopping: monitor'`).
+ * @param name - The key as the user wrote it.
+ * @param keys - The keys the run logs.
+ */
+export function unknownLogKey(what: string, name: string, keys: readonly string[]): string | undefined {
+  if (keys.includes(name)) return undefined;
+  const [, prefix = '', bare = name] = /^(val_)?(.*)$/.exec(name) ?? [];
+  const tfjsName = KERAS_NAMES[bare] === undefined ? undefined : `${prefix}${KERAS_NAMES[bare]}`;
+  const hint =
+    tfjsName !== undefined && keys.includes(tfjsName)
+      ? ` '${name}' is Keras' name; tfjs logs it as '${tfjsName}': write '${tfjsName}'.`
+      : closestHint(name, keys);
+  return `${what} '${name}' is not logged by this run.${hint} The run logs: ${keys.join(', ')}.`;
+}
+
+function closestHint(monitor: string, keys: readonly string[]): string {
+  const best = closestName(monitor, keys);
+  return best === undefined ? '' : ` Did you mean '${best}'?`;
+}
+
+/**
+ * The check every monitor operator makes for each run: at `trainBegin` against the metric names
+ * the run announces (plus `lr`), or, when it announces none, at the first `epochEnd` against its
+ * logs. A monitor the run does not log fails a live run through its control (the loop emits
+ * `trainEnd {reason:'failed'}` and errors before any batch), and a replay by throwing; with
+ * `missingMonitor: 'warn'` the operator's own Keras warning is left to speak. A monitor that is
+ * logged but whose direction `mode: 'auto'` cannot read fails the same way, asking for a mode.
+ *
+ * ## Example
+ * ```ts
+ * import { monitorCheck, monitorSettings } from '@rxfit/core';
+ * const check = monitorCheck(monitorSettings('earlyStopping', 'val_loss', 'auto', 'error'));
+ * tap((event) => check(event, controlOf(event)));
+ * ```
+ * @returns A checker with state for one subscription (call it once per subscription).
+ */
+export function monitorCheck(
+  settings: MonitorSettings,
+): (event: TrainingEvent, control: RunControl | undefined) => void {
+  let pendingRun: string | undefined;
+  return (event, control) => {
+    let keys: readonly string[];
+    if (event.type === 'trainBegin') {
+      pendingRun = event.runId;
+      if (event.params.metrics.length === 0) return;
+      keys = [...event.params.metrics, 'lr'];
+    } else if (event.type === 'epochEnd' && pendingRun === event.runId) {
+      keys = Object.keys(event.logs);
+    } else {
+      return;
+    }
+    pendingRun = undefined;
+    const { owner, monitor } = settings;
+    const missing = unknownLogKey(`${owner}: monitor`, monitor, keys);
+    let message: string | undefined;
+    if (missing !== undefined) {
+      if (settings.missing === 'warn') return;
+      message = `${missing} (missingMonitor: 'warn' warns and goes on instead, as Keras does.)`;
+    } else if (settings.direction === undefined) {
+      message =
+        `${owner}: mode 'auto' cannot tell whether monitor '${monitor}' should be minimized or maximized ` +
+        `(it reads loss/error-like names such as loss, val_loss, mse, mae, and accuracy-like names such as ` +
+        `acc, auc, precision, recall, f1); pass mode: 'min' or mode: 'max'`;
+    }
+    if (message === undefined) return;
+    const error = new RangeError(message);
+    if (!control) throw error;
+    control.defer(Promise.reject(error));
+  };
 }

@@ -1,6 +1,6 @@
 import type { Subscriber } from 'rxjs';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { attachControl, type CommandOptions, type RunControl, type StopOptions } from './control.js';
+import { ControlError, withControl, type CommandOptions, type ControlLink, type RunControl, type StopOptions } from './control.js';
 import { WARNING_EVENT, type TrainingEvent, type TrainingEventBody } from './events.js';
 
 /** The longest the loop holds the thread before it lets timers and I/O run (ms). */
@@ -20,7 +20,15 @@ export interface RunEngineOptions {
   readonly model: LayersModel | undefined;
   readonly learningRate: LearningRatePort;
   readonly now?: () => number;
+  /**
+   * Print a warning event that no logger in the pipe reported (`process.emitWarning`, type
+   * `RxfitWarning`), once per distinct warning. @default true
+   */
+  readonly printWarnings?: boolean;
 }
+
+/** How long a failed run waits for deferred work (a checkpoint write in flight) before it errors. */
+export const FAILURE_SETTLE_BOUND_MS = 10_000;
 
 /**
  * The machinery shared by {@link fit} and `scriptedRun`: numbers and freezes events, attaches
@@ -41,7 +49,14 @@ export class RunEngine {
   private readonly pending = new Set<Promise<unknown>>();
   private deferredError: { error: unknown } | undefined;
   private stopRequested = false;
+  /** `trainEnd` was emitted: no command may add an event after it. */
+  private ended = false;
   private closed = false;
+  /** The `seq` of the event being delivered now, while the loop delivers one. */
+  private delivering: number | undefined;
+  private readonly reportedWarnings = new Set<number>();
+  private readonly printedWarnings = new Set<string>();
+  private readonly link: ControlLink;
   private lastYield = performance.now();
 
   constructor(
@@ -50,6 +65,11 @@ export class RunEngine {
   ) {
     this.nextSeq = options.firstSeq ?? 0;
     this.control = this.makeControl();
+    this.link = Object.freeze({
+      control: this.control,
+      status: (seq: number) => (this.closed ? 'over' : this.delivering === seq ? 'delivering' : 'late'),
+      reportWarning: (seq: number) => void this.reportedWarnings.add(seq),
+    });
   }
 
   /** Whether an operator asked the run to stop. */
@@ -59,23 +79,51 @@ export class RunEngine {
 
   /** Emits an event now, then every command it caused, in order. */
   emit(body: TrainingEventBody): void {
+    this.refuseAfterEnd(body.type);
     this.queue.push(body);
     if (this.emitting) return;
     this.emitting = true;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        const event = deepFreeze({
-          ...next,
-          runId: this.options.runId,
-          seq: this.nextSeq++,
-          time: (this.options.now ?? Date.now)(),
-        }) as TrainingEvent;
-        if (!this.closed) attachControl(event, this.control);
-        this.subscriber.next(event);
+        const stamped = { ...next, runId: this.options.runId, seq: this.nextSeq++, time: (this.options.now ?? Date.now)() };
+        const event = deepFreeze(this.closed ? stamped : withControl(stamped, this.link)) as TrainingEvent;
+        if (event.type === 'trainEnd') this.ended = true;
+        this.delivering = event.seq;
+        try {
+          this.subscriber.next(event);
+        } finally {
+          this.delivering = undefined;
+        }
+        this.printIfUnreported(event);
       }
     } finally {
       this.emitting = false;
     }
+  }
+
+  /** `trainEnd` is the last event of a run: a command that would add one after it is an error. */
+  private refuseAfterEnd(type: string): void {
+    if (!this.ended) return;
+    throw new ControlError(
+      `run ${this.options.runId} has ended (trainEnd was emitted): a ${type} event cannot follow it; ` +
+        'act at trainEnding, which comes right before trainEnd',
+    );
+  }
+
+  /** A warning no logger showed reaches stderr once, so a pipe without a logger still says it. */
+  private printIfUnreported(event: TrainingEvent): void {
+    if (event.type !== 'custom' || event.name !== WARNING_EVENT) return;
+    if (this.reportedWarnings.delete(event.seq)) return;
+    const { by, message } = event.data as { by: string; message: string };
+    this.printWarning(by, message);
+  }
+
+  private printWarning(by: string, message: string): void {
+    if (this.options.printWarnings === false) return;
+    const text = `${by}: ${message}`;
+    if (this.printedWarnings.has(text)) return;
+    this.printedWarnings.add(text);
+    process.emitWarning(text, { type: 'RxfitWarning' });
   }
 
   /**
@@ -102,7 +150,21 @@ export class RunEngine {
     this.lastYield = performance.now();
   }
 
-  /** Ends the control: commands given after the run ended are ignored, events carry none. */
+  /**
+   * On failure: waits for deferred work (a checkpoint write in flight) to settle, at most
+   * {@link FAILURE_SETTLE_BOUND_MS}, so the run errors after its side effects ended.
+   */
+  async settleBounded(boundMs = FAILURE_SETTLE_BOUND_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
+    try {
+      await Promise.race([this.settle().catch(() => undefined), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the control: later events carry none, and `defer` throws. */
   close(): void {
     this.closed = true;
   }
@@ -122,7 +184,7 @@ export class RunEngine {
         return isStopping();
       },
       stop: (reason: string, options?: StopOptions) => {
-        if (this.closed || this.stopRequested) return;
+        if (this.stopRequested || this.ended) return;
         this.stopRequested = true;
         this.emit({
           type: 'stopRequested',
@@ -139,18 +201,16 @@ export class RunEngine {
             `setLearningRate: the learning rate must be a finite number >= 0, got ${String(lr)} (from ${by(options)})`,
           );
         }
-        if (this.closed) return;
+        this.refuseAfterEnd('learningRateChanged');
         const from = readRate();
         if (from === lr) return;
         this.options.learningRate.set(lr);
         this.emit({ type: 'learningRateChanged', epoch: this.epoch, from, to: lr, by: by(options) });
       },
       emit: (name: string, data: unknown) => {
-        if (this.closed) return;
         this.emit({ type: 'custom', epoch: this.epoch, name, data });
       },
       checkpointSaved: (saved) => {
-        if (this.closed) return;
         this.emit({
           type: 'checkpointSaved',
           epoch: this.epoch,
@@ -161,9 +221,17 @@ export class RunEngine {
         });
       },
       warn: (message: string, options?: CommandOptions) => {
-        control.emit(WARNING_EVENT, { by: by(options), message });
+        // After trainEnd no event may follow: the warning still reaches a person.
+        if (this.ended) this.printWarning(by(options), message);
+        else control.emit(WARNING_EVENT, { by: by(options), message });
       },
       defer: (work: Promise<unknown>) => {
+        if (this.closed) {
+          // Nothing waits for it any more: dropping it would lose its failure without a word.
+          throw new ControlError(
+            `defer: run ${this.options.runId} has ended; work deferred now would not be awaited (defer while handling a live event, before the run completes)`,
+          );
+        }
         const tracked = work.then(
           () => undefined,
           (error: unknown) => {

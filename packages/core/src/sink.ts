@@ -2,7 +2,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { HookResult } from './callback.js';
 import { controlOf, type RunControl } from './control.js';
 import { WARNING_EVENT, type EventOfType, type TrainingEvent } from './events.js';
-import { checkInteger, checkOneOf } from './validate.js';
+import { checkInteger, checkOneOf, checkOptions } from './validate.js';
 
 /**
  * How a sink keeps up with the run: `lossless` handles every event in order and makes the loop
@@ -32,6 +32,7 @@ export interface SinkHandlers {
   readonly onBatchBegin?: SinkHandler<EventOfType<'batchBegin'>>;
   readonly onBatchEnd?: SinkHandler<EventOfType<'batchEnd'>>;
   readonly onEpochEnd?: SinkHandler<EventOfType<'epochEnd'>>;
+  readonly onTrainEnding?: SinkHandler<EventOfType<'trainEnding'>>;
   readonly onTrainEnd?: SinkHandler<EventOfType<'trainEnd'>>;
   readonly onStopRequested?: SinkHandler<EventOfType<'stopRequested'>>;
   readonly onLearningRateChanged?: SinkHandler<EventOfType<'learningRateChanged'>>;
@@ -41,8 +42,9 @@ export interface SinkHandlers {
   readonly onEvent?: SinkHandler;
   /**
    * Called once the handlers before it finished: after those of a `trainEnd`, and when the
-   * stream ends with events queued since the last flush (a replayed log of a crashed run, or
-   * events emitted after `trainEnd`). Close files, send what is batched.
+   * stream ends with events queued since the last flush (a replayed log of a crashed run). Close
+   * files, send what is batched. No event can follow `trainEnd`: a warning given from here (or
+   * from `onTrainEnd`) is printed to stderr instead (`process.emitWarning`, `RxfitWarning`).
    */
   readonly flush?: () => HookResult;
 }
@@ -73,6 +75,7 @@ const HOOKS = {
   batchBegin: 'onBatchBegin',
   batchEnd: 'onBatchEnd',
   epochEnd: 'onEpochEnd',
+  trainEnding: 'onTrainEnding',
   trainEnd: 'onTrainEnd',
   stopRequested: 'onStopRequested',
   learningRateChanged: 'onLearningRateChanged',
@@ -85,10 +88,14 @@ const HANDLER_NAMES: readonly string[] = [...Object.values(HOOKS), 'onEvent', 'f
 /** The queue's marker for a call to `flush`. */
 const FLUSH = Symbol('flush');
 
-type Item = TrainingEvent | typeof FLUSH;
+/** An event waiting for the handlers, with the control it carried when it was delivered. */
+interface Queued {
+  readonly event: TrainingEvent;
+  readonly control: RunControl | undefined;
+}
 
-const isBatchEvent = (item: Item): boolean =>
-  item !== FLUSH && (item.type === 'batchBegin' || item.type === 'batchEnd');
+type Item = Queued | typeof FLUSH;
+
 
 /**
  * Turns side-effecting handlers (post to a dashboard, notify a chat, write a file) into an
@@ -197,8 +204,7 @@ export function sink(
         }
       };
 
-      const deliver = async (event: TrainingEvent): Promise<void> => {
-        const control = controlOf(event);
+      const deliver = async ({ event, control }: Queued): Promise<void> => {
         const hook = HOOKS[event.type];
         const own = hooks[hook] as SinkHandler | undefined;
         if (own) await call(hook, event, () => own(event, control));
@@ -241,14 +247,14 @@ export function sink(
         return hooks.onEvent !== undefined || hooks[HOOKS[event.type]] !== undefined;
       };
 
-      const enqueue = (event: TrainingEvent): void => {
+      const enqueue = (event: TrainingEvent, control: RunControl | undefined): void => {
         if (stopped) return;
         if (wants(event)) {
-          if (mode === 'latest' && isBatchEvent(event)) {
-            const index = queue.findIndex((item) => item !== FLUSH && item.type === event.type);
+          if (mode === 'latest' && (event.type === 'batchBegin' || event.type === 'batchEnd')) {
+            const index = queue.findIndex((item) => item !== FLUSH && item.event.type === event.type);
             if (index >= 0) queue.splice(index, 1);
           }
-          queue.push(event);
+          queue.push({ event, control });
           unflushed = true;
         }
         if (event.type === 'trainEnd' && hooks.flush) {
@@ -273,9 +279,9 @@ export function sink(
 
       const subscription = source.subscribe({
         next: (event) => {
-          const control = controlOf(event);
+          const control = controlOf(event, `sink '${name}'`);
           if (control) lastControl = control;
-          enqueue(event);
+          enqueue(event, control);
           if (control && !stopped) {
             if (event.type === 'trainEnd') control.defer(until(idle));
             else if (mode === 'lossless' && queue.length > bound)
@@ -321,6 +327,7 @@ function checkSinkOptions(options: SinkOptions): SinkOptions {
       `sink: options must be an object with name and mode, got ${String(options)}`,
     );
   }
+  checkOptions('sink', options, ['name', 'mode', 'bound', 'bestEffort']);
   const { name, mode, bound, bestEffort } = options;
   if (typeof name !== 'string' || name.trim() === '') {
     throw new TypeError(`sink: name must be a non-empty string, got ${JSON.stringify(name)}`);

@@ -2,7 +2,7 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { Observable } from 'rxjs';
 import type { Logs, TrainingEvent } from './events.js';
 import { RunEngine } from './run-engine.js';
-import { checkInteger, checkNumber } from './validate.js';
+import { checkInteger, checkNumber, checkOptions } from './validate.js';
 
 /** Options of {@link scriptedRun}. */
 export interface ScriptedRunOptions {
@@ -20,6 +20,8 @@ export interface ScriptedRunOptions {
   readonly firstSeq?: number;
   /** A model to expose as `control.model` (it is not trained). */
   readonly model?: LayersModel;
+  /** As `fit`'s: print warnings no logger reported. @default true */
+  readonly printWarnings?: boolean;
 }
 
 /**
@@ -39,6 +41,16 @@ export interface ScriptedRunOptions {
  * @returns A cold Observable of the run's events.
  */
 export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions = {}): Observable<TrainingEvent> {
+  checkOptions('scriptedRun', options, [
+    'batchesPerEpoch',
+    'batchLogs',
+    'learningRate',
+    'initialEpoch',
+    'runId',
+    'firstSeq',
+    'model',
+    'printWarnings',
+  ]);
   const { batchesPerEpoch = 1, learningRate = 0.001, initialEpoch = 0, runId = 'scripted-run' } = options;
   checkInteger('scriptedRun', 'batchesPerEpoch', batchesPerEpoch, 1);
   checkInteger('scriptedRun', 'initialEpoch', initialEpoch, 0);
@@ -60,6 +72,7 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
       ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
       model: options.model,
       learningRate: { get: () => lr, set: (next) => (lr = next) },
+      ...(options.printWarnings === undefined ? {} : { printWarnings: options.printWarnings }),
     });
     const run = async () => {
       const keys = Object.keys(epochs[0] ?? {});
@@ -91,13 +104,16 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
         await engine.settle();
       }
       if (cancelled) return;
-      trainEnded = true;
-      engine.emit({
-        type: 'trainEnd',
+      const end = {
         epoch: Math.max(initialEpoch, epoch - 1),
-        reason: engine.stopping ? 'stopped' : 'completed',
+        reason: engine.stopping ? ('stopped' as const) : ('completed' as const),
         ...(lastLogs ? { logs: lastLogs } : {}),
-      });
+      };
+      engine.emit({ type: 'trainEnding', ...end });
+      await engine.settle();
+      if (cancelled) return;
+      trainEnded = true;
+      engine.emit({ type: 'trainEnd', ...end });
       await engine.settle();
     };
     run().then(
@@ -105,9 +121,10 @@ export function scriptedRun(epochs: readonly Logs[], options: ScriptedRunOptions
         engine.close();
         subscriber.complete();
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         // As fit: a failed run ends with trainEnd 'failed' before the error.
         if (!cancelled && !trainEnded) {
+          await engine.settleBounded();
           engine.emit({
             type: 'trainEnd',
             epoch: engine.epoch,

@@ -2,7 +2,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, toArray, take, tap, firstValueFrom, filter } from 'rxjs';
-import { fit, controlOf, toHistory, callback, isEvent, TrainingError, DATA_SOURCE_EVENT, type TrainingEvent } from '@rxfit/core';
+import { fit, controlOf, toHistory, callback, isEvent, TrainingError, DATA_SOURCE_EVENT, type RunControl, type TrainingEvent } from '@rxfit/core';
 import { tinyData, tinyModel, weightsOf, maxDiff } from './helpers.js';
 
 before(async () => {
@@ -19,14 +19,15 @@ describe('fit', () => {
       fit(model, { xs, ys }, { epochs: 3, batchSize: 16, validationSplit: 0.25, runId: 'r1' }).pipe(toArray()),
     );
     const perEpoch = ['epochBegin', 'batchBegin', 'batchEnd', 'batchBegin', 'batchEnd', 'epochEnd'];
-    assert.deepEqual(kinds(events), ['trainBegin', ...perEpoch, ...perEpoch, ...perEpoch, 'trainEnd']);
+    assert.deepEqual(kinds(events), ['trainBegin', ...perEpoch, ...perEpoch, ...perEpoch, 'trainEnding', 'trainEnd']);
     events.forEach((e, i) => {
       assert.equal(e.seq, i);
       assert.equal(e.runId, 'r1');
       assert.ok(Object.isFrozen(e));
       if (e.type === 'trainBegin') assert.ok(Object.isFrozen(e.params) && Object.isFrozen(e.params.metrics));
       assert.equal(typeof e.time, 'number');
-      assert.deepEqual(JSON.parse(JSON.stringify(e)), e);
+      // Plain data: JSON keeps every field (the control link is a symbol key, which JSON skips).
+      assert.deepEqual(JSON.parse(JSON.stringify(e)), Object.fromEntries(Object.entries(e)));
     });
     const begin = events[0]!;
     assert.equal(begin.type, 'trainBegin');
@@ -105,7 +106,7 @@ describe('fit', () => {
     );
     const tail = events.slice(events.findIndex((e) => e.type === 'epochBegin' && e.epoch === 1));
     assert.deepEqual(kinds(tail), [
-      'epochBegin', 'batchBegin', 'batchEnd', 'batchBegin', 'batchEnd', 'stopRequested', 'epochEnd', 'trainEnd',
+      'epochBegin', 'batchBegin', 'batchEnd', 'batchBegin', 'batchEnd', 'stopRequested', 'epochEnd', 'trainEnding', 'trainEnd',
     ]);
     const stop = tail[5]!;
     assert.equal(stop.type, 'stopRequested');
@@ -143,9 +144,23 @@ describe('fit', () => {
   it('controls carry over neither to replayed copies nor after the run', async () => {
     const model = tinyModel();
     const { xs, ys } = tinyData(8);
-    const events = await lastValueFrom(fit(model, { xs, ys }, { epochs: 1 }).pipe(toArray()));
-    assert.ok(controlOf(events[0]!));
-    assert.equal(controlOf({ ...events[0]!, replayed: true }), undefined);
+    let live: RunControl | undefined;
+    let replayedCopy: RunControl | undefined | 'unset' = 'unset';
+    const events = await lastValueFrom(
+      fit(model, { xs, ys }, { epochs: 1 }).pipe(
+        tap((e) => {
+          if (e.type !== 'trainBegin') return;
+          live = controlOf(e);
+          replayedCopy = controlOf({ ...e, replayed: true });
+        }),
+        toArray(),
+      ),
+    );
+    assert.ok(live, 'a live event delivered by the loop has its control');
+    assert.equal(replayedCopy, undefined, 'a replayed copy has none');
+    // After the run: no command can act any more; the control refuses deferred work.
+    assert.throws(() => controlOf(events[0]!), /arrived after its run had ended/);
+    assert.throws(() => live!.defer(Promise.resolve()), /has ended; work deferred now would not be awaited/);
     tf.dispose([xs, ys]);
   });
 

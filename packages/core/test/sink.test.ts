@@ -381,7 +381,7 @@ describe('sink', () => {
     });
   });
 
-  it('events that come after trainEnd are handled, then flushed again', async () => {
+  it('what the end of a run causes comes before trainEnd, so one flush after trainEnd sees it all', async () => {
     const calls: string[] = [];
     await lastValueFrom(
       scriptedRun(losses(1)).pipe(
@@ -400,12 +400,25 @@ describe('sink', () => {
           { name: 'late', mode: 'lossless' },
         ),
         tap((e) => {
-          // An operator after the sink reports something once the run ended (as a restore of best weights does).
-          if (e.type === 'trainEnd') controlOf(e)?.emit('restored', { epoch: 0 });
+          // An operator after the sink reports what the end causes (as a restore of best weights does).
+          if (e.type === 'trainEnding') controlOf(e)?.emit('restored', { epoch: 0 });
         }),
       ),
     );
-    assert.deepEqual(calls, ['trainEnd', 'flush', 'custom:restored', 'flush']);
+    assert.deepEqual(calls, ['custom:restored', 'trainEnd', 'flush']);
+  });
+
+  it('refuses an event after trainEnd: the run fails instead of ending with a hidden tail', async () => {
+    await assert.rejects(
+      lastValueFrom(
+        scriptedRun(losses(1)).pipe(
+          tap((e) => {
+            if (e.type === 'trainEnd') controlOf(e)?.emit('late', {});
+          }),
+        ),
+      ),
+      /has ended \(trainEnd was emitted\): a custom event cannot follow it; act at trainEnding/,
+    );
   });
 
   it('bestEffort on a replay: the error goes to process.emitWarning, the replay goes on', async () => {
@@ -540,7 +553,7 @@ describe('sink', () => {
     const { seen, handlers } = recorder(3);
     const source = new Observable<TrainingEvent>((subscriber) => {
       void lastValueFrom(scriptedRun(losses(1)).pipe(toArray())).then((events) => {
-        for (const e of events) subscriber.next(e);
+        for (const e of events) subscriber.next({ ...e, replayed: true });
         subscriber.error(new Error('boom'));
       });
     });
@@ -548,7 +561,7 @@ describe('sink', () => {
       lastValueFrom(source.pipe(sink(handlers, { name: 'rec', mode: 'lossless' }))),
       { message: 'boom' },
     );
-    assert.equal(seen.length, 6, 'every event was handled before the error went on');
+    assert.equal(seen.length, 7, 'every event was handled before the error went on');
     assert.equal(seen.at(-1)!.type, 'trainEnd');
   });
 });

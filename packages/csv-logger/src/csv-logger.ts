@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
 import {
   endLine,
   nodeFileSystem,
@@ -51,6 +51,7 @@ export function csvLogger(
   filename: string,
   options: CsvLoggerOptions = {},
 ): MonoTypeOperatorFunction<TrainingEvent> {
+  checkOptions('csvLogger', options, ['separator', 'append', 'fileSystem']);
   const { separator = ',', append = false, fileSystem = nodeFileSystem } = options;
   if (typeof filename !== 'string' || filename === '') {
     throw new TypeError(
@@ -146,7 +147,7 @@ export function csvLogger(
         tap((event) => {
           const step = reduce(state, event);
           state = step.state;
-          const control = controlOf(event);
+          const control = controlOf(event, 'csvLogger');
           const decision = step.decision;
           if (!control || !decision) return;
           chain = chain.then(() =>

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import {
+  checkBoolean,
   checkInteger,
   checkNumber,
+  checkOptions,
   controlOf,
-  resolveMonitorDirection,
+  monitorCheck,
+  monitorSettings,
+  type MissingMonitor,
   type RunControl,
   type TrainingEvent,
 } from '@rxfit/core';
@@ -44,10 +48,16 @@ export interface EarlyStoppingOptions {
   readonly patience?: number;
   /**
    * `min`, `max`, or `auto`: loss- and error-like names (`loss`, `val_loss`, `mse`, `mae`, ...)
-   * are minimised, accuracy-, AUC-, precision-, recall-, F1-like names maximised; any other name
-   * throws when the factory is called. @default 'auto'
+   * are minimised, accuracy-, AUC-, precision-, recall-, F1-like names maximised; for any other
+   * name the run fails at `trainBegin` (once it is known the name is not a typo). @default 'auto'
    */
   readonly mode?: 'auto' | 'min' | 'max';
+  /**
+   * A monitor the run does not log: `'error'` fails the run at `trainBegin`, naming the keys it
+   * logs and the closest one; `'warn'` warns once and goes on without stopping, as Keras does.
+   * @default 'error'
+   */
+  readonly missingMonitor?: MissingMonitor;
   /**
    * A value an improvement must also beat to reset the wait counter (Keras 3): if no epoch beats
    * it, the run stops after `patience` monitored epochs. @default undefined
@@ -76,6 +86,7 @@ const KNOWN_OPTIONS = [
   'stoppingThreshold',
   'divergenceThreshold',
   'checkFinite',
+  'missingMonitor',
 ] as const;
 
 /**
@@ -93,14 +104,7 @@ const KNOWN_OPTIONS = [
  */
 export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlyStoppingConfig {
   const owner = EARLY_STOPPING;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${owner}: options must be an object, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
-      throw new TypeError(`${owner}: unknown option '${key}' (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
-  }
+  checkOptions(owner, options, KNOWN_OPTIONS);
   const {
     monitor = 'val_loss',
     minDelta = 0,
@@ -112,12 +116,9 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
     stoppingThreshold,
     divergenceThreshold,
     checkFinite = true,
+    missingMonitor = 'error',
   } = options;
-  if (typeof monitor !== 'string' || monitor === '') {
-    throw new TypeError(
-      `${owner}: monitor must be a non-empty string, got ${JSON.stringify(monitor)}`,
-    );
-  }
+  const settings = monitorSettings(owner, monitor, mode, missingMonitor);
   checkNumber(owner, 'minDelta', minDelta);
   checkInteger(owner, 'patience', patience, 0);
   if (baseline !== undefined) checkNumber(owner, 'baseline', baseline);
@@ -127,10 +128,11 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
   if (divergenceThreshold !== undefined)
     checkNumber(owner, 'divergenceThreshold', divergenceThreshold);
   checkBoolean(owner, 'checkFinite', checkFinite);
-  const direction = resolveMonitorDirection(owner, monitor, mode);
   return {
+    settings,
     monitor,
-    direction,
+    // Without a direction the run fails at trainBegin (monitorCheck): 'min' is never used.
+    direction: settings.direction ?? 'min',
     minDelta: Math.abs(minDelta),
     patience,
     baseline,
@@ -172,6 +174,7 @@ export function earlyStopping(
   return (source) =>
     defer(() => {
       let state = initialState(config);
+      const checkMonitor = monitorCheck(config.settings);
       // The best epoch's weights, kept (tf.keep) until the run ends; the only tensors we own.
       let kept: { epoch: number; value: number; weights: tf.Tensor[] } | undefined;
       let warnedNoModel = false;
@@ -233,22 +236,17 @@ export function earlyStopping(
       return source.pipe(
         tap((event) => {
           if (event.type === 'trainBegin' && event.runId !== state.runId) release();
+          const run = controlOf(event, EARLY_STOPPING);
+          checkMonitor(event, run);
           const step = reduce(state, event);
           state = step.state;
-          const run = controlOf(event);
           // Replayed events only rebuild the state: no stop, no warning, no weights.
           if (run) for (const decision of step.decisions) apply(decision, run);
-          // Synchronous, so operators further down see the restored weights at trainEnd (Keras'
-          // list order), and nothing is held once the run is over.
-          if (event.type === 'trainEnd') release();
+          // Synchronous, so operators further down see the restored weights at trainEnding
+          // (Keras' list order), and nothing is held once the run is over.
+          if (event.type === 'trainEnding' || event.type === 'trainEnd') release();
         }),
         finalize(release),
       );
     });
-}
-
-function checkBoolean(owner: string, option: string, value: unknown): void {
-  if (typeof value !== 'boolean') {
-    throw new TypeError(`${owner}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
-  }
 }

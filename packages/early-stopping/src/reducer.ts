@@ -1,4 +1,4 @@
-import type { MonitorDirection, TrainingEvent } from '@rxfit/core';
+import type { MonitorDirection, MonitorSettings, TrainingEvent } from '@rxfit/core';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;
@@ -8,6 +8,8 @@ export type StopCause = 'patience' | 'stoppingThreshold' | 'divergenceThreshold'
 
 /** The resolved, validated settings the reducer decides with. */
 export interface EarlyStoppingConfig {
+  /** The monitor as checked against each run's keys. */
+  readonly settings: MonitorSettings;
   /** The log key watched at each `epochEnd`. */
   readonly monitor: string;
   /** The direction, already resolved from `mode`. */
@@ -146,11 +148,11 @@ export function reduce(state: EarlyStoppingState, event: TrainingEvent): EarlySt
       return { state: { ...initialState(state.config), runId: event.runId }, decisions: [] };
     case 'epochEnd':
       return onEpochEnd(state, event.epoch, event.logs);
-    case 'trainEnd':
+    case 'trainEnding':
       return {
         state,
         decisions:
-          state.config.restoreBestWeights && event.reason !== 'failed'
+          state.config.restoreBestWeights
             ? [{ kind: 'restoreBestWeights' }]
             : [],
       };

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { concat, from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
+import { concat, from, lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
 import { controlOf, isEvent, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
 import { scriptedRun } from '@rxfit/core/testing';
 import { earlyStopping, EARLY_STOPPING, type EarlyStoppingOptions } from '@rxfit/early-stopping';
@@ -51,7 +51,7 @@ describe('earlyStopping with scriptedRun', () => {
   it('the stopRequested event says why, right after the epochEnd that decided it', async () => {
     const run = await scripted(losses(KERAS_LOSSES), { monitor: 'loss', patience: 2 });
     const types = run.events.map((e) => e.type);
-    assert.deepEqual(types.slice(-3), ['epochEnd', 'stopRequested', 'trainEnd']);
+    assert.deepEqual(types.slice(-4), ['epochEnd', 'stopRequested', 'trainEnding', 'trainEnd']);
     assert.equal(
       run.stop?.reason,
       'early stopping: loss did not improve for 2 epochs (patience 2; best 8 at epoch index 2)',
@@ -95,10 +95,28 @@ describe('earlyStopping with scriptedRun', () => {
     });
   }
 
-  it('a monitor auto mode cannot read throws when the factory is called', () => {
-    assert.throws(
-      () => earlyStopping({ monitor: 'val_custom_thing' }),
-      /monitor 'val_custom_thing'/,
+  it('a monitor the run does not log fails the run at trainBegin, before any batch, naming the closest key', async () => {
+    const seen: TrainingEvent[] = [];
+    await assert.rejects(
+      lastValueFrom(scriptedRun(losses([1, 2, 3])).pipe(earlyStopping({ monitor: 'los' }), tap((e) => seen.push(e)))),
+      /earlyStopping: monitor 'los' is not logged by this run\. Did you mean 'loss'\? The run logs: loss, lr\./,
+    );
+    assert.deepEqual(seen.map((e) => e.type), ['trainBegin', 'trainEnd'], 'no epoch ran');
+  });
+
+  it("Keras' names get tfjs' spelling: val_accuracy is refused at trainBegin, naming val_acc", async () => {
+    await assert.rejects(
+      lastValueFrom(scriptedRun([{ acc: 0.5, val_acc: 0.5 }]).pipe(earlyStopping({ monitor: 'val_accuracy' }))),
+      /'val_accuracy' is Keras' name; tfjs logs it as 'val_acc': write 'val_acc'/,
+    );
+  });
+
+  it('a monitor auto mode cannot read fails at trainBegin when the run logs it, asking for a mode', async () => {
+    // Not at factory time: 'val_los' is a typo, and "pass mode: 'min'" would hide it.
+    assert.doesNotThrow(() => earlyStopping({ monitor: 'val_custom_thing' }));
+    await assert.rejects(
+      lastValueFrom(scriptedRun([{ loss: 1, val_custom_thing: 2 }]).pipe(earlyStopping({ monitor: 'val_custom_thing' }))),
+      /mode 'auto' cannot tell whether monitor 'val_custom_thing' should be minimized or maximized/,
     );
   });
 
@@ -112,8 +130,8 @@ describe('earlyStopping with scriptedRun', () => {
     assert.equal(run.stop?.details?.['bestEpoch'], 2);
   });
 
-  it('a missing monitor gives one warning event and no stop', async () => {
-    const run = await scripted(losses([1, 2, 3, 4]), { patience: 0 });
+  it("missingMonitor 'warn': a missing monitor gives one warning event and no stop (Keras)", async () => {
+    const run = await scripted(losses([1, 2, 3, 4]), { patience: 0, missingMonitor: 'warn' });
     assert.equal(run.stop, undefined);
     assert.equal(run.end?.reason, 'completed');
     assert.deepEqual(run.warnings, [
@@ -196,14 +214,22 @@ describe('earlyStopping with scriptedRun', () => {
 
 describe('earlyStopping with replayed events', () => {
   it('replayed events never cause a stop command or a warning', async () => {
+    // Replayed copies of a live run's events: they still carry the run's control link (spread
+    // keeps it), so a command given for them would reach the loop and show in the stream.
     // Patience 0 would stop at epoch 3, and the missing monitor would warn, were these live.
-    const replayed = [
-      ...epochEvents(losses(KERAS_LOSSES), { replayed: true }),
-      ...epochEvents([{ acc: 1 }], { replayed: true, runId: 'other' }),
-    ];
-    const out = await collect(from(replayed).pipe(earlyStopping({ monitor: 'loss', patience: 0 })));
-    assert.equal(out.length, replayed.length);
-    out.forEach((e, i) => assert.equal(e, replayed[i]));
+    const asReplayed = map((e: TrainingEvent) => ({ ...e, replayed: true as const }));
+    const out = await collect(
+      scriptedRun(losses(KERAS_LOSSES)).pipe(asReplayed, earlyStopping({ monitor: 'loss', patience: 0 })),
+    );
+    assert.equal(out.filter(isEvent('stopRequested')).length, 0);
+    assert.equal(out.filter(isEvent('epochEnd')).length, KERAS_LOSSES.length, 'the run went on');
+    const other = await collect(
+      scriptedRun([{ acc: 1 }, { acc: 1 }]).pipe(asReplayed, earlyStopping({ monitor: 'loss', missingMonitor: 'warn' })),
+    );
+    assert.equal(other.flatMap((e) => warningOf(e) ?? []).length, 0);
+    // The same pipe without the replayed mark stops and warns: the test can fail.
+    const live = await collect(scriptedRun(losses(KERAS_LOSSES)).pipe(earlyStopping({ monitor: 'loss', patience: 0 })));
+    assert.equal(live.filter(isEvent('stopRequested')).length, 1);
   });
 
   it('a resumed run continues counting from the replayed log', async () => {

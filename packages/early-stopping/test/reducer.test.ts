@@ -291,17 +291,19 @@ describe('reduce: runs, resumes and ends', () => {
     assert.deepEqual(fresh.state, { ...initialState(config), runId: 'b' });
   });
 
-  it('trainEnd asks to restore the weights when the run completed or stopped, not when it failed', () => {
-    const end = (reason: 'completed' | 'stopped' | 'failed') =>
-      reduce(initialState(config), makeEvent({ type: 'trainEnd', epoch: 3, reason }, 9)).decisions;
-    assert.deepEqual(end('completed'), [{ kind: 'restoreBestWeights' }]);
-    assert.deepEqual(end('stopped'), [{ kind: 'restoreBestWeights' }]);
-    assert.deepEqual(end('failed'), []);
+  it('trainEnding asks to restore the weights (a failed run has none); trainEnd decides nothing', () => {
+    const ending = (reason: 'completed' | 'stopped') =>
+      reduce(initialState(config), makeEvent({ type: 'trainEnding', epoch: 3, reason }, 9)).decisions;
+    assert.deepEqual(ending('completed'), [{ kind: 'restoreBestWeights' }]);
+    assert.deepEqual(ending('stopped'), [{ kind: 'restoreBestWeights' }]);
+    for (const reason of ['completed', 'stopped', 'failed'] as const) {
+      assert.deepEqual(reduce(initialState(config), makeEvent({ type: 'trainEnd', epoch: 3, reason }, 10)).decisions, []);
+    }
     const noRestore = earlyStoppingConfig({ monitor: 'loss' });
     assert.deepEqual(
       reduce(
         initialState(noRestore),
-        makeEvent({ type: 'trainEnd', epoch: 3, reason: 'stopped' }, 9),
+        makeEvent({ type: 'trainEnding', epoch: 3, reason: 'stopped' }, 9),
       ).decisions,
       [],
     );
@@ -337,11 +339,16 @@ describe('mode auto (monitorDirection) and option validation', () => {
     assert.equal(earlyStoppingConfig({ monitor: 'unknown', mode: 'min' }).direction, 'min');
   });
 
-  it('auto mode with a name it cannot read throws at call time, naming the monitor', () => {
-    assert.throws(() => earlyStoppingConfig({ monitor: 'unknown' }), {
-      name: 'RangeError',
-      message: /monitor 'unknown'.*pass mode: 'min' or mode: 'max'/,
+  it('auto mode with a name it cannot read leaves the direction to the run (it may be a typo)', () => {
+    assert.equal(earlyStoppingConfig({ monitor: 'unknown' }).settings.direction, undefined);
+  });
+
+  it("an unknown option names the closest one; Keras' snake_case gets its camelCase spelling", () => {
+    assert.throws(() => earlyStoppingConfig({ restore_best_weights: true } as EarlyStoppingOptions), {
+      name: 'TypeError',
+      message: /earlyStopping: unknown option 'restore_best_weights': rxfit options are camelCase, did you mean 'restoreBestWeights' \(Keras' restore_best_weights\)\?/,
     });
+    assert.throws(() => earlyStoppingConfig({ patiense: 3 } as EarlyStoppingOptions), /unknown option 'patiense': did you mean 'patience'\?/);
   });
 
   const bad: [EarlyStoppingOptions, RegExp][] = [

@@ -64,7 +64,7 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
 
       return source.pipe(
         tap((event) => {
-          const control = controlOf(event);
+          const control = controlOf(event, 'backupAndRestore');
           if (!control) return;
           if (event.type === 'epochEnd') {
             lastEpochEnd = event.epoch;

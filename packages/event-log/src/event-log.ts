@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkInteger, controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
 import { serializeEvent } from './format.js';
 import { nodeLogFileIo, openLog, type LogFileIo } from './log-file.js';
 
@@ -47,6 +47,7 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
   if (typeof path !== 'string' || path === '') {
     throw new TypeError(`eventLog: path must be a non-empty string, got ${JSON.stringify(path)}`);
   }
+  checkOptions('eventLog', options, ['maxBufferBytes', 'fsync', 'io']);
   const { maxBufferBytes = 1 << 20, fsync = true, io = nodeLogFileIo } = options;
   checkInteger('eventLog', 'maxBufferBytes', maxBufferBytes, 1);
   if (typeof fsync !== 'boolean') throw new TypeError(`eventLog: fsync must be a boolean, got ${String(fsync)}`);
@@ -84,7 +85,7 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
       const subscription = source.subscribe({
         next(event) {
           if (event.replayed !== true && !broken) {
-            const control = controlOf(event);
+            const control = controlOf(event, 'eventLog');
             try {
               if (fd === undefined) {
                 const opened = openLog(path, io);

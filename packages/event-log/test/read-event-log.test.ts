@@ -24,7 +24,7 @@ describe('readEventLog', () => {
     const events = await lastValueFrom(readEventLog(path, { onWarning: (m) => warnings.push(m) }).pipe(toArray()));
     assert.deepEqual(events, complete);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /torn last line 16/);
+    assert.match(warnings[0]!, /torn last line 17/);
     assert.ok(warnings[0]!.includes(path));
   });
 
@@ -89,8 +89,8 @@ describe('readEventLog', () => {
         endReason,
       })),
       [
-        { runId: 'first', firstSeq: 0, lastSeq: 13, events: 14, epochs: [0, 1, 2], starts: 1, endReason: 'completed' },
-        { runId: 'second', firstSeq: 0, lastSeq: 13, events: 14, epochs: [0, 1, 2], starts: 1, endReason: 'completed' },
+        { runId: 'first', firstSeq: 0, lastSeq: 14, events: 15, epochs: [0, 1, 2], starts: 1, endReason: 'completed' },
+        { runId: 'second', firstSeq: 0, lastSeq: 14, events: 15, epochs: [0, 1, 2], starts: 1, endReason: 'completed' },
       ],
     );
   });

@@ -1,4 +1,4 @@
-import { warningOf, type TrainingEvent, type TrainParams } from '@rxfit/core';
+import { checkOptions, reportWarning, warningOf, type TrainingEvent, type TrainParams } from '@rxfit/core';
 import { pino, type Level, type Logger } from 'pino';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { decisionMessage, formatLogs } from './format.js';
@@ -43,6 +43,7 @@ export function pinoLogger(
       `pinoLogger: logger must be a pino logger, got ${logger === null ? 'null' : typeof logger}`,
     );
   }
+  checkOptions('pinoLogger', options, ['replayed']);
   const { replayed = 'debug' } = options;
   if (replayed !== 'debug' && replayed !== 'skip') {
     throw new RangeError(
@@ -77,6 +78,7 @@ export function pinoLogger(
           // Batch events are the hot path: build nothing when their level is off.
           if (!child.logger.isLevelEnabled(level)) return;
           child.logger[level](recordOf(event), messageOf(event, params, previousSave));
+          if (level === 'warn') reportWarning(event);
         }),
       );
     });

@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOptions, reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { closeLine, initialState, reduce } from './reducer.js';
 
@@ -42,6 +42,7 @@ export interface ProgressBarOptions {
 export function progressBar(
   options: ProgressBarOptions = {},
 ): MonoTypeOperatorFunction<TrainingEvent> {
+  checkOptions('progressBar', options, ['write', 'isTTY', 'now', 'interval', 'width', 'replay']);
   const { interval = 100, width = 30, replay = false } = options;
   if (options.write !== undefined && typeof options.write !== 'function') {
     throw new TypeError(`progressBar: write must be a function, got ${typeof options.write}`);
@@ -77,6 +78,7 @@ export function progressBar(
           });
           state = step.state;
           if (step.text !== '') write(step.text);
+          if (!replayed && warningOf(event)) reportWarning(event);
         }),
         // A run cancelled mid-epoch leaves the live line open: end it so the prompt starts clean.
         finalize(() => {

@@ -39,7 +39,7 @@ describe('README usage', () => {
       .map((line) => JSON.parse(line) as { type: string; runId: string; level: number });
     assert.deepEqual(
       records.map((r) => r.type),
-      ['trainBegin', 'epochEnd', 'epochEnd', 'epochEnd', 'trainEnd'],
+      ['trainBegin', 'epochEnd', 'epochEnd', 'epochEnd', 'trainEnding', 'trainEnd'],
     );
     assert.equal(new Set(records.map((r) => r.runId)).size, 1);
   });

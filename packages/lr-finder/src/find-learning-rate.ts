@@ -4,6 +4,7 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptions,
   controlOf,
   fit,
   type TrainingData,
@@ -95,7 +96,7 @@ export function findLearningRate(
   data: TrainingData,
   options: FindLearningRateOptions = {},
 ): Promise<LearningRateFinderResult> {
-  const settings = checkOptions(options);
+  const settings = checkSettings(options);
   if (!(model instanceof tf.LayersModel) || !model.optimizer) {
     throw new TypeError(
       `${BY}: model must be a compiled tf.LayersModel (call model.compile first)`,
@@ -241,18 +242,18 @@ const ALIASES: Readonly<Record<string, string>> = {
   suggest_funcs: 'suggest',
 };
 
-function checkOptions(options: FindLearningRateOptions): Settings {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${BY}: options must be an object, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+function checkSettings(options: FindLearningRateOptions): Settings {
+  if (typeof options === 'object' && options !== null) {
+    for (const key of Object.keys(options)) {
       const meant = ALIASES[key];
-      throw new TypeError(
-        `${BY}: unknown option ${key}${meant ? `; did you mean ${meant}?` : ''} (options: ${OPTION_NAMES.join(', ')})`,
-      );
+      if (meant) {
+        throw new TypeError(
+          `${BY}: unknown option '${key}': Lightning's and fastai's ${key} is ${meant} here, did you mean '${meant}'?`,
+        );
+      }
     }
   }
+  checkOptions(BY, options, OPTION_NAMES);
   const {
     minLr = 1e-7,
     maxLr = 10,

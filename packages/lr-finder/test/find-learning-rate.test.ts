@@ -192,7 +192,7 @@ describe('findLearningRate', () => {
     );
     assert.throws(
       () => findLearningRate(model, data, { num_it: 50 } as unknown as { numSteps: number }),
-      /unknown option num_it; did you mean numSteps\?/,
+      /lrFinder: unknown option 'num_it'.*did you mean 'numSteps'/,
     );
     tf.dispose([xs, ys]);
     model.dispose();

@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber, controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
@@ -47,7 +47,7 @@ export interface PlotHistoryOptions {
  *   RangeError for a bad format, size or scale.
  */
 export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFunction<TrainingEvent> {
-  const settings = checkOptions(options);
+  const settings = checkPlotOptions(options);
 
   return (source) =>
     new Observable<TrainingEvent>((subscriber) => {
@@ -63,7 +63,7 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
         next: (event) => {
           const step = reduce(state, event, settings.metrics);
           state = step.state;
-          const control = controlOf(event);
+          const control = controlOf(event, 'plotHistory');
           if (control) {
             for (const warning of step.warnings) control.warn(warning, { by: 'plotHistory' });
             if (step.render === 'epoch' && hasData(state, settings.metrics)) {
@@ -126,12 +126,13 @@ async function render(state: PlotState, settings: Settings): Promise<void> {
   }
 }
 
-function checkOptions(options: PlotHistoryOptions): Settings {
+function checkPlotOptions(options: PlotHistoryOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
       `plotHistory: options must be an object with a file, got ${String(options)}`,
     );
   }
+  checkOptions('plotHistory', options, ['file', 'metrics', 'formats', 'width', 'height', 'pngScale', 'title', 'replay']);
   const {
     file,
     metrics,

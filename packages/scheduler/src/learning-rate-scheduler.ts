@@ -31,7 +31,7 @@ export function learningRateScheduler(schedule: Schedule): MonoTypeOperatorFunct
   }
   return tap((event) => {
     if (event.type !== 'epochBegin') return;
-    const control = controlOf(event);
+    const control = controlOf(event, 'learningRateScheduler');
     if (!control) return;
     try {
       const current = Math.fround(control.learningRate);

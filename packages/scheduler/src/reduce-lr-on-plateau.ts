@@ -2,8 +2,12 @@ import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import {
   checkInteger,
   checkNumber,
+  checkOptions,
   controlOf,
-  resolveMonitorDirection,
+  monitorCheck,
+  monitorSettings,
+  type MissingMonitor,
+  type MonitorSettings,
   type TrainingEvent,
 } from '@rxfit/core';
 import { initialState, reduce, type PlateauConfig } from './reducer.js';
@@ -26,7 +30,23 @@ export interface ReduceLROnPlateauOptions {
   readonly minLr?: number;
   /** Whether the monitored value should fall (`min`) or rise (`max`); `auto` infers it from the name. @default 'auto' */
   readonly mode?: 'auto' | 'min' | 'max';
+  /**
+   * A monitor the run does not log: `'error'` fails the run at `trainBegin` (naming the keys it
+   * logs and the closest one); `'warn'` warns once and never reduces, as Keras does. @default 'error'
+   */
+  readonly missingMonitor?: MissingMonitor;
 }
+
+const KNOWN_OPTIONS = [
+  'monitor',
+  'factor',
+  'patience',
+  'minDelta',
+  'cooldown',
+  'minLr',
+  'mode',
+  'missingMonitor',
+] as const;
 
 /**
  * Keras' `ReduceLROnPlateau`: multiplies the learning rate by `factor` when `monitor` has not
@@ -49,13 +69,15 @@ export interface ReduceLROnPlateauOptions {
 export function reduceLROnPlateau(
   options: ReduceLROnPlateauOptions = {},
 ): MonoTypeOperatorFunction<TrainingEvent> {
-  const config = resolveOptions(options);
+  const { config, monitor } = resolveOptions(options);
   return (source) =>
     defer(() => {
       let state = initialState();
+      const checkMonitor = monitorCheck(monitor);
       return source.pipe(
         tap((event) => {
-          const control = controlOf(event);
+          const control = controlOf(event, BY);
+          checkMonitor(event, control);
           const step = reduce(state, event, config, control?.learningRate);
           state = step.state;
           if (!control || !step.decision) return;
@@ -76,7 +98,11 @@ export function reduceLROnPlateau(
     });
 }
 
-function resolveOptions(options: ReduceLROnPlateauOptions): PlateauConfig {
+function resolveOptions(options: ReduceLROnPlateauOptions): {
+  config: PlateauConfig;
+  monitor: MonitorSettings;
+} {
+  checkOptions(BY, options, KNOWN_OPTIONS);
   const {
     monitor = 'val_loss',
     factor = 0.1,
@@ -85,12 +111,9 @@ function resolveOptions(options: ReduceLROnPlateauOptions): PlateauConfig {
     cooldown = 0,
     minLr = 0,
     mode = 'auto',
+    missingMonitor = 'error',
   } = options;
-  if (typeof monitor !== 'string' || monitor === '') {
-    throw new TypeError(
-      `${BY}: monitor must be a non-empty log key such as 'val_loss', got ${JSON.stringify(monitor)}`,
-    );
-  }
+  const settings = monitorSettings(BY, monitor, mode, missingMonitor);
   checkNumber(BY, 'factor', factor, { min: 0 });
   if (factor >= 1) {
     throw new RangeError(
@@ -101,6 +124,10 @@ function resolveOptions(options: ReduceLROnPlateauOptions): PlateauConfig {
   checkNumber(BY, 'minDelta', minDelta);
   checkInteger(BY, 'cooldown', cooldown, 0);
   checkNumber(BY, 'minLr', minLr, { min: 0 });
-  const direction = resolveMonitorDirection(BY, monitor, mode);
-  return { monitor, direction, factor, patience, minDelta: Math.abs(minDelta), cooldown, minLr };
+  // Without a direction the run fails at trainBegin (monitorCheck) before 'min' is used.
+  const direction = settings.direction ?? 'min';
+  return {
+    config: { monitor, direction, factor, patience, minDelta: Math.abs(minDelta), cooldown, minLr },
+    monitor: settings,
+  };
 }

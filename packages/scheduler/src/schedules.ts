@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber, checkOneOf } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core';
 
 /**
  * An epoch schedule: the learning rate for a 0-based absolute `epoch`, given the rate in force
@@ -34,6 +34,7 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const owner = 'exponentialDecay';
+  checkOptions(owner, options, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase']);
   const { initialLearningRate, decaySteps, decayRate, staircase = false } = options;
   checkNumber(owner, 'initialLearningRate', initialLearningRate, { min: 0 });
   checkNumber(owner, 'decaySteps', decaySteps, { min: 0, open: true });
@@ -71,6 +72,7 @@ export interface StepDecayOptions {
  */
 export function stepDecay(options: StepDecayOptions): Schedule {
   const owner = 'stepDecay';
+  checkOptions(owner, options, ['initialLearningRate', 'stepSize', 'gamma']);
   const { initialLearningRate, stepSize, gamma = 0.1 } = options;
   checkNumber(owner, 'initialLearningRate', initialLearningRate, { min: 0 });
   checkInteger(owner, 'stepSize', stepSize, 1);
@@ -112,6 +114,7 @@ export interface CosineDecayOptions {
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const owner = 'cosineDecay';
+  checkOptions(owner, options, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps']);
   const { initialLearningRate, decaySteps, alpha = 0, warmupTarget, warmupSteps = 0 } = options;
   checkNumber(owner, 'initialLearningRate', initialLearningRate, { min: 0 });
   checkNumber(owner, 'decaySteps', decaySteps, { min: 0, open: true });
@@ -177,6 +180,15 @@ export interface OneCycleOptions {
  */
 export function oneCycle(options: OneCycleOptions): Schedule {
   const owner = 'oneCycle';
+  checkOptions(owner, options, [
+    'maxLearningRate',
+    'totalEpochs',
+    'pctStart',
+    'annealStrategy',
+    'divFactor',
+    'finalDivFactor',
+    'threePhase',
+  ]);
   const {
     maxLearningRate,
     totalEpochs,

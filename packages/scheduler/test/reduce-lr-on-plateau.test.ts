@@ -144,10 +144,17 @@ describe('reduceLROnPlateau: Keras reduce_lr_on_plateau_test.py', () => {
     assert.equal(rates(max).changes.length, 2);
   });
 
-  it('a missing monitor gives exactly one warning event and no reduction', async () => {
+  it('a monitor the run does not log fails the run at trainBegin, naming the closest key', async () => {
+    await assert.rejects(
+      run([{ loss: 1, val_loss: 1 }], reduceLROnPlateau({ monitor: 'val_los' })),
+      /reduceLROnPlateau: monitor 'val_los' is not logged by this run\. Did you mean 'val_loss'\?/,
+    );
+  });
+
+  it("missingMonitor 'warn': a missing monitor gives exactly one warning event and no reduction (Keras)", async () => {
     const events = await run(
       [{ loss: 1 }, { loss: 1 }, { loss: 1 }],
-      reduceLROnPlateau({ monitor: 'val_loss', patience: 0 }),
+      reduceLROnPlateau({ monitor: 'val_loss', patience: 0, missingMonitor: 'warn' }),
     );
     const warnings = events.flatMap((e) => {
       const w = warningOf(e);
@@ -228,7 +235,9 @@ describe('reduceLROnPlateau: Keras reduce_lr_on_plateau_test.py', () => {
       /mode must be one of 'auto', 'min', 'max', got "up"/,
     );
     assert.throws(() => reduceLROnPlateau({ monitor: '' }), /monitor must be a non-empty/);
-    assert.throws(() => reduceLROnPlateau({ monitor: 'lr' }), /mode 'auto' cannot tell.*'lr'/);
+    // Decided when the run's keys are known ('lr' might have been a typo); see monitorCheck.
+    assert.doesNotThrow(() => reduceLROnPlateau({ monitor: 'lr' }));
+    assert.throws(() => reduceLROnPlateau({ min_lr: 0.1 } as never), /unknown option 'min_lr': rxfit options are camelCase, did you mean 'minLr'/);
     assert.doesNotThrow(() => reduceLROnPlateau({ monitor: 'lr', mode: 'min' }));
   });
 });

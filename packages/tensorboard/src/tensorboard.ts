@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkInteger, checkOneOf, controlOf, type TrainingEvent } from '@rxfit/core';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  controlOf,
+  type TrainingEvent,
+} from '@rxfit/core';
 import { join } from 'node:path';
 import { EventFile, nodeEventFileSystem, type EventFileSystem } from './event-file.js';
 import { DEFAULT_BUCKET_COUNT, histogramBuckets } from './histogram.js';
@@ -73,7 +80,7 @@ const OPTION_NAMES = [
  * @throws TypeError/RangeError naming the option and the value for a bad option.
  */
 export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFunction<TrainingEvent> {
-  const settings = checkOptions(options);
+  const settings = checkSettings(options);
   const { logDir, fs, buckets } = settings;
 
   return (source) =>
@@ -237,25 +244,11 @@ interface Settings extends ReducerSettings {
   readonly buckets: number;
 }
 
-function camelCase(name: string): string {
-  return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-function checkOptions(options: TensorBoardOptions): Settings {
+function checkSettings(options: TensorBoardOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${BY}: options must be an object with a logDir, got ${String(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
-      const camel = camelCase(key);
-      const hint = (OPTION_NAMES as readonly string[]).includes(camel)
-        ? `; did you mean ${camel}?`
-        : '';
-      throw new TypeError(
-        `${BY}: unknown option ${key}${hint} (options: ${OPTION_NAMES.join(', ')})`,
-      );
-    }
-  }
+  checkOptions(BY, options, OPTION_NAMES);
   const {
     logDir,
     updateFreq = 'epoch',
@@ -272,8 +265,7 @@ function checkOptions(options: TensorBoardOptions): Settings {
   else checkOneOf(BY, 'updateFreq', updateFreq, ['epoch', 'batch']);
   checkInteger(BY, 'histogramFreq', histogramFreq, 0);
   checkInteger(BY, 'histogramBuckets', buckets, 1);
-  if (typeof provenance !== 'boolean')
-    throw new TypeError(`${BY}: provenance must be a boolean, got ${String(provenance)}`);
+  checkBoolean(BY, 'provenance', provenance);
   if (hparams !== undefined) {
     if (typeof hparams !== 'object' || hparams === null || Array.isArray(hparams)) {
       throw new TypeError(

@@ -213,7 +213,7 @@ describe('tensorBoard options', () => {
     );
     assert.throws(
       () => tensorBoard({ logDir: 'x', histogram_freq: 1 } as unknown as { logDir: string }),
-      /unknown option histogram_freq; did you mean histogramFreq\?/,
+      /tensorBoard: unknown option 'histogram_freq'.*did you mean 'histogramFreq'/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
 import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
 
 /** The name the operator gives in `stopRequested.by`. */
@@ -69,13 +69,7 @@ export function terminateOnNaN(
   options: TerminateOnNaNOptions = {},
 ): MonoTypeOperatorFunction<TrainingEvent> {
   const owner = TERMINATE_ON_NAN;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${owner}: options must be an object, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'raiseError')
-      throw new TypeError(`${owner}: unknown option '${key}' (known: raiseError)`);
-  }
+  checkOptions(owner, options, ['raiseError']);
   const { raiseError = false } = options;
   if (typeof raiseError !== 'boolean') {
     throw new TypeError(
@@ -90,7 +84,7 @@ export function terminateOnNaN(
         tap((event) => {
           const step = reduce(state, event);
           state = step.state;
-          const run = controlOf(event);
+          const run = controlOf(event, TERMINATE_ON_NAN);
           if (!run) return;
           for (const decision of step.decisions) {
             if (decision.kind === 'stop') {

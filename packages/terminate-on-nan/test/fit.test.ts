@@ -56,8 +56,8 @@ describe('terminateOnNaN with fit', () => {
     assert.deepEqual([stop.by, stop.epoch, stop.batch], ['terminateOnNaN', 0, 2]);
     assert.deepEqual(stop.details, { epoch: 0, batch: 2, loss: NaN });
     assert.deepEqual(
-      events.slice(-3).map((e) => e.type),
-      ['stopRequested', 'epochEnd', 'trainEnd'],
+      events.slice(-4).map((e) => e.type),
+      ['stopRequested', 'epochEnd', 'trainEnding', 'trainEnd'],
     );
     assert.equal(events.find(isEvent('trainEnd'))?.reason, 'stopped');
     assert.equal(tf.memory().numTensors, before);

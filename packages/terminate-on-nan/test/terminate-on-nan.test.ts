@@ -59,7 +59,7 @@ describe('terminateOnNaN with scriptedRun', () => {
     it(`a ${bad} loss at epoch 1, batch 1 stops the run after that batch; the epoch still ends`, async () => {
       const { events, error } = await settle(badLossRun(bad, [1, 1]).pipe(terminateOnNaN()));
       assert.equal(error, undefined);
-      assert.deepEqual(where(events).slice(-8), [
+      assert.deepEqual(where(events).slice(-9), [
         'epochBegin',
         'batchBegin',
         'b1.0',
@@ -67,6 +67,7 @@ describe('terminateOnNaN with scriptedRun', () => {
         'b1.1',
         'stopRequested',
         'e1',
+        'trainEnding',
         'trainEnd',
       ]);
       const stop = events.find(isEvent('stopRequested'))!;
@@ -105,6 +106,7 @@ describe('terminateOnNaN with scriptedRun', () => {
       'b0.0',
       'stopRequested',
       'e0',
+      'trainEnding',
       'trainEnd',
     ]);
   });
