@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { exportMnist } from '@rxfit/example-mnist-folders/export-mnist';
 import { loadCheckpoint } from '@rxfit/checkpoint';
 import { readEventLog } from '@rxfit/event-log';
+import { readEventFile } from '@rxfit/tensorboard';
+import { readdir } from 'node:fs/promises';
 import { lastValueFrom, toArray } from 'rxjs';
 
 const run = promisify(execFile);
@@ -66,6 +68,29 @@ describe('examples', () => {
     assert.match(stdout, /Best val_acc \d\.\d{4}/);
     assert.match(stdout, /Run folder: /);
     await checkRunFolder(out, 2, [28, 28, 1]);
+    // TensorBoard logs in the run folder, with the CSV log's values.
+    assert.match(stdout, /tensorboard {10}TensorBoard logs: tensorboard --logdir /);
+    const trainDir = path.join(out, 'tensorboard', 'train');
+    const [file] = await readdir(trainDir);
+    const train = await readEventFile(path.join(trainDir, file!));
+    const csv = (await readFile(path.join(out, 'logfile.csv'), 'utf8')).trim().split(/\r?\n/).slice(1);
+    assert.deepEqual(
+      train['epoch_loss']!.points.map((p) => [p.step, p.value]),
+      csv.map((row) => [Number(row.split(',')[0]), Math.fround(Number(row.split(',')[2]))]),
+    );
+    assert.ok(Object.keys(train).some((tag) => tag.endsWith('/kernel/histogram')));
+  });
+
+  it('mnist-folders --find-lr runs the learning-rate range test and prints the suggestion and the plot', async () => {
+    const data = path.join(work, 'digits');
+    await exportMnist(data, 0.75, 24); // the folders of the test before, if it ran
+    const out = path.join(work, 'lr-find');
+    const { stdout } = await node('examples/mnist-folders/src/main.ts', ['--data', data, '--find-lr', '--out', out]);
+    assert.match(stdout, /Suggested learning rate \(valley, fastai's default\): \d/);
+    assert.match(stdout, /steepest \(Lightning\): \d.*, minimum \/ 10: \d/);
+    assert.ok(stdout.includes(`Plot: ${path.join(out, 'lr-find.png')}`), stdout);
+    const png = await sharp(path.join(out, 'lr-find.png')).metadata();
+    assert.equal(png.format, 'png');
   });
 
   it('mnist-folders prints its help', async () => {

@@ -13,6 +13,8 @@ import { terminateOnNaN } from '@rxfit/terminate-on-nan';
 import { pinoLogger, progressBar } from '@rxfit/logger';
 import { plotHistory } from '@rxfit/plot';
 import { eventLog } from '@rxfit/event-log';
+import { tensorBoard } from '@rxfit/tensorboard';
+import { findLearningRate } from '@rxfit/lr-finder';
 
 /** Calls a factory with options a TypeScript user could not write, as a JavaScript user can. */
 type Loose = (options: Record<string, unknown>) => unknown;
@@ -45,6 +47,10 @@ const cases: [string, Loose, Record<string, unknown>, RegExp][] = [
   ['sink', (o) => sink({}, { name: 's', mode: 'latest', ...o }), { best_effort: true }, /sink: unknown option 'best_effort'.*did you mean 'bestEffort'/],
   ['saveModel', (o) => saveModel(model(), 'unused', o), { include_optimizer: false }, /saveModel: unknown option 'include_optimizer'.*did you mean 'includeOptimizer'/],
   ['useBestBackend', (o) => useBestBackend(o), { thread: 2 }, /useBestBackend: unknown option 'thread': did you mean 'threads'/],
+  ['tensorBoard', (o) => tensorBoard({ logDir: 'logs', ...o }), { histogram_freq: 1 }, /tensorBoard: unknown option 'histogram_freq'.*did you mean 'histogramFreq'/],
+  ['tensorBoard', (o) => tensorBoard({ logDir: 'logs', ...o }), { update_freq: 'batch' }, /did you mean 'updateFreq'/],
+  ['findLearningRate', (o) => findLearningRate(model(), { xs: tf.zeros([4, 2]), ys: tf.zeros([4, 1]) }, o), { num_it: 50 }, /lrFinder: unknown option 'num_it'.*did you mean 'numSteps'/],
+  ['findLearningRate', (o) => findLearningRate(model(), { xs: tf.zeros([4, 2]), ys: tf.zeros([4, 1]) }, o), { max_lr: 1 }, /did you mean 'maxLr'/],
 ];
 
 describe('a Keras habit in any factory gives a TypeError naming the option and the fix', () => {

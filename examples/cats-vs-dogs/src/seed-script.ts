@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { lastValueFrom } from 'rxjs';
-import { callback, fit, toHistory } from '@rxfit/core';
+import { lastValueFrom, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { callback, fit, toHistory, type TrainingEvent } from '@rxfit/core';
 import { useBestBackend } from '@rxfit/backend';
 import { imageFolder, type ColorMode } from '@rxfit/image-folder';
 import { earlyStopping } from '@rxfit/early-stopping';
@@ -37,6 +37,8 @@ export interface SeedScriptOptions {
   readonly stopLoss?: number;
   /** Writes the progress bar. @default process.stdout */
   readonly write?: (text: string) => void;
+  /** Operators after the seed's callbacks (the main example adds `tensorBoard`). @default none */
+  readonly operators?: readonly MonoTypeOperatorFunction<TrainingEvent>[];
 }
 
 /** What a run reached. */
@@ -104,7 +106,8 @@ export async function runSeedScript(options: SeedScriptOptions): Promise<SeedScr
     learningRateScheduler(scheduler),
     plotHistory({ file: path.join(out, 'history'), metrics: ['loss', 'acc'] }),
   );
-  const history = await lastValueFrom(seedRun$.pipe(toHistory()));
+  const extended$ = (options.operators ?? []).reduce<Observable<TrainingEvent>>((events$, operator) => events$.pipe(operator), seedRun$);
+  const history = await lastValueFrom(extended$.pipe(toHistory()));
   const valAcc = history.history['val_acc'] ?? [];
   const bestValAcc = Math.max(...valAcc);
   return {
