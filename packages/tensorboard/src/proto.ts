@@ -140,7 +140,3 @@ export const HParamsPluginDataMessage = root.lookupType('tensorboard.hparams.HPa
 export const DATA_TYPES = root.lookupEnum('tensorboard.DataType').values as Readonly<
   Record<string, number>
 >;
-/** `tensorboard.DataClass` values by name. */
-export const DATA_CLASSES = root.lookupEnum('tensorboard.DataClass').values as Readonly<
-  Record<string, number>
->;
