@@ -1,4 +1,4 @@
-import type { Logs, MonitorDirection, TrainingEvent } from '@rxfit/core';
+import { isImprovement, type Logs, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;
@@ -124,8 +124,8 @@ function decide(
       },
     };
   }
-  // Strict comparison, as Keras' monitor_op (NaN never improves).
-  const improved = direction === 'min' ? value < state.best : value > state.best;
+  // Strict comparison without a margin, as Keras' monitor_op (NaN never improves).
+  const improved = isImprovement(direction, 0, value, state.best);
   if (!improved) return { state, point: { ...base, save: false, warning: undefined } };
   return { state: { ...state, best: value }, point: { ...base, save: true, warning: undefined } };
 }

@@ -32,6 +32,7 @@ export {
 export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
 export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';
 export {
+  isImprovement,
   monitorCheck,
   monitorDirection,
   monitorSettings,

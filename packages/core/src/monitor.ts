@@ -61,6 +61,31 @@ export function monitorDirection(monitor: string): MonitorDirection | undefined 
   return undefined;
 }
 
+/**
+ * Keras' `_is_improvement`: whether `value` beats `reference` by more than `minDelta`, strictly.
+ * The one improvement test of every monitor operator (early stopping, checkpoint, ReduceLROnPlateau).
+ *
+ * ## Example
+ * ```ts
+ * import { isImprovement } from '@rxfit/core';
+ * isImprovement('max', 0.5, 0.75, 0); // true: 0.75 - 0.5 > 0
+ * ```
+ * @param direction - `min` or `max`.
+ * @param minDelta - The margin, ≥ 0.
+ * @param value - The new value.
+ * @param reference - The value to beat; `undefined` (nothing seen yet) is always beaten.
+ * @returns Whether `value` is an improvement.
+ */
+export function isImprovement(
+  direction: MonitorDirection,
+  minDelta: number,
+  value: number,
+  reference: number | undefined,
+): boolean {
+  if (reference === undefined) return true;
+  return direction === 'min' ? value + minDelta < reference : value - minDelta > reference;
+}
+
 /** What a monitor operator does when its monitor is not in the run's logs. */
 export type MissingMonitor = 'error' | 'warn';
 

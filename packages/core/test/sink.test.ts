@@ -236,7 +236,10 @@ describe('sink', () => {
         error.message,
         /^Training failed at epoch \d+(, batch \d+)?: sink 'writer': onEpochEnd failed on epochEnd at epoch 1 \(seq \d+\): disk full$/,
       );
-      assert.equal((error.cause as Error).message, 'disk full');
+      // The loop's TrainingError wraps the sink's error, which keeps the handler's as its cause.
+      const sinkError = error.cause as Error;
+      assert.match(sinkError.message, /^sink 'writer': onEpochEnd failed/);
+      assert.equal((sinkError.cause as Error).message, 'disk full');
       return true;
     });
     assert.deepEqual(handled, [0, 1], 'no handler runs after the failure');

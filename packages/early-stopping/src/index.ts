@@ -9,7 +9,6 @@ export {
 export {
   initialState,
   reduce,
-  isImprovement,
   type Direction,
   type StopCause,
   type EarlyStoppingConfig,

@@ -1,4 +1,4 @@
-import type { MonitorDirection, MonitorSettings, TrainingEvent } from '@rxfit/core';
+import { isImprovement, type MonitorDirection, type MonitorSettings, type TrainingEvent } from '@rxfit/core';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;
@@ -97,30 +97,6 @@ export function initialState(config: EarlyStoppingConfig): EarlyStoppingState {
     stoppedEpoch: undefined,
     warnedMissing: false,
   };
-}
-
-/**
- * Keras' `_is_improvement`: whether `value` beats `reference` by more than `minDelta`, strictly.
- *
- * ## Example
- * ```ts
- * import { isImprovement } from '@rxfit/early-stopping';
- * isImprovement('max', 0.5, 0.75, 0); // true: 0.75 - 0.5 > 0
- * ```
- * @param direction - `min` or `max`.
- * @param minDelta - The margin, ≥ 0.
- * @param value - The new value.
- * @param reference - The value to beat; `undefined` (nothing seen yet) is always beaten.
- * @returns Whether `value` is an improvement.
- */
-export function isImprovement(
-  direction: Direction,
-  minDelta: number,
-  value: number,
-  reference: number | undefined,
-): boolean {
-  if (reference === undefined) return true;
-  return direction === 'min' ? value + minDelta < reference : value - minDelta > reference;
 }
 
 /**

@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { monitorDirection } from '@rxfit/core';
+import { isImprovement, monitorDirection } from '@rxfit/core';
 import {
   earlyStoppingConfig,
   initialState,
-  isImprovement,
   reduce,
   type EarlyStoppingOptions,
 } from '@rxfit/early-stopping';

@@ -1,4 +1,4 @@
-import type { MonitorDirection, TrainingEvent } from '@rxfit/core';
+import { isImprovement, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;
@@ -113,7 +113,7 @@ export function reduce(
     wait = 0;
   }
   let decision: PlateauDecision | undefined;
-  if (isImprovement(current, best, config)) {
+  if (isImprovement(config.direction, config.minDelta, current, best)) {
     best = current;
     wait = 0;
   } else if (cooldownCounter <= 0) {
@@ -135,16 +135,6 @@ export function reduce(
   return { state: { ...tracked, best, wait, cooldownCounter }, decision };
 }
 
-/**
- * Keras' `MonitorCallback._is_improvement` with `min_delta` signed for the direction:
- * min: `current + minDelta < best`; max: `current - minDelta > best`; strict.
- */
-function isImprovement(current: number, best: number | undefined, config: PlateauConfig): boolean {
-  if (best === undefined) return true;
-  return config.direction === 'min'
-    ? current + config.minDelta < best
-    : current - config.minDelta > best;
-}
 
 function trackReplay(state: PlateauState, event: TrainingEvent): PlateauState {
   const replayedRunId = event.replayed ? event.runId : undefined;

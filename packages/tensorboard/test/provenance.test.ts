@@ -50,7 +50,7 @@ describe('provenance as text summaries', () => {
       );
       assert.deepEqual(texts, {
         'rxfit/run': [
-          [0, 'Run `acting` began: epochs 0 to 3, 2 steps per epoch, logs `loss`, `val_loss`.'],
+          [0, 'Run `acting` began: epochs 0 to 3, 2 steps per epoch, batch size 1, backend `scripted`, logs `loss`, `val_loss`.'],
           [2, 'Run `acting` ended at epoch 2: **stopped**.'],
         ],
         'rxfit/learning_rate': [
