@@ -44,3 +44,4 @@ export {
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export { syncFolder, writeFileAtomic } from './write-file-atomic.js';
 export { scriptedRun, SCRIPTED_BACKEND, type ScriptedRunOptions } from './testing.js';
+export { effectQueue, type EffectQueue } from './effect-queue.js';
