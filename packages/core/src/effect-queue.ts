@@ -35,7 +35,7 @@ export function effectQueue(owner: string): EffectQueue {
   let failure: Error | undefined;
   const named = (cause: unknown): Error => {
     const error = cause instanceof Error ? cause : new Error(String(cause));
-    return error.message.startsWith(`${owner}`) ? error : new Error(`${owner}: ${error.message}`, { cause: error });
+    return error.message.startsWith(owner) ? error : new Error(`${owner}: ${error.message}`, { cause: error });
   };
   return {
     run(control, work) {
