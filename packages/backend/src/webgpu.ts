@@ -236,7 +236,7 @@ function pick(info: GpuAdapterInfoLike): GpuAdapterInfoLike {
     const value = info[key];
     if (value !== undefined) out[key] = value;
   }
-  return out as GpuAdapterInfoLike;
+  return out;
 }
 
 function messageOf(err: unknown): string {
