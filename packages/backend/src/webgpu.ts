@@ -39,7 +39,8 @@ export interface GpuAdapterInfoLike {
   readonly type?: string;
 }
 
-const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|microsoft basic render|software|\bcpu\b/i;
+const SOFTWARE_NAMES =
+  /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|microsoft basic render|software|\bcpu\b/i;
 
 /**
  * Whether a WebGPU adapter is a software one: the spec's `isFallbackAdapter`, an adapter type
@@ -62,7 +63,9 @@ export function isSoftwareAdapter(info: GpuAdapterInfoLike): boolean {
   if (info.isFallbackAdapter === true) return true;
   const type = (info.adapterType ?? info.type ?? '').toLowerCase();
   if (type === 'cpu') return true;
-  const names = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+  const names = [info.vendor, info.architecture, info.device, info.description]
+    .filter(Boolean)
+    .join(' ');
   return SOFTWARE_NAMES.test(names);
 }
 
@@ -155,6 +158,9 @@ export async function probeWebGpuAdapter(
   return probe;
 }
 
+/** The adapter the registered `webgpu` backend was made for. */
+let registeredFor: AdapterLike | undefined;
+
 /** Registers tfjs' `webgpu` backend on Dawn's adapter (once) and makes it the active backend. */
 export async function activateWebGpu(
   importModule: (specifier: string) => Promise<unknown>,
@@ -170,7 +176,17 @@ export async function activateWebGpu(
   const { WebGPUBackend } = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
     WebGPUBackend: WebGPUBackendCtor;
   };
+  if (
+    registeredFor !== undefined &&
+    registeredFor !== adapter &&
+    tf.findBackendFactory('webgpu') != null
+  ) {
+    // Registered by an earlier call on another loader's adapter: this one must name its own.
+    if (tf.getBackend() === 'webgpu') await tf.setBackend('cpu');
+    tf.removeBackend('webgpu');
+  }
   if (tf.findBackendFactory('webgpu') == null) {
+    registeredFor = adapter;
     tf.registerBackend(
       'webgpu',
       async () => {
@@ -201,7 +217,12 @@ function withNavigatorGpu<T>(gpu: GpuLike, fn: () => T): T {
   const nav = g.navigator;
   const gpuBefore = nav ? Object.getOwnPropertyDescriptor(nav, 'gpu') : undefined;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  else
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu },
+      configurable: true,
+      writable: true,
+    });
   try {
     return fn();
   } finally {
@@ -232,7 +253,15 @@ function deviceDescriptor(adapter: AdapterLike): object {
 function pick(info: GpuAdapterInfoLike): GpuAdapterInfoLike {
   // GPUAdapterInfo's fields are getters on its prototype: spread would copy none of them.
   const out: Record<string, unknown> = {};
-  for (const key of ['vendor', 'architecture', 'device', 'description', 'isFallbackAdapter', 'adapterType', 'type'] as const) {
+  for (const key of [
+    'vendor',
+    'architecture',
+    'device',
+    'description',
+    'isFallbackAdapter',
+    'adapterType',
+    'type',
+  ] as const) {
     const value = info[key];
     if (value !== undefined) out[key] = value;
   }

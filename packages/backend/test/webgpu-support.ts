@@ -18,7 +18,8 @@ const HOW =
 
 export async function checkAdapter(): Promise<AdapterCheck> {
   const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
-  if (adapter) return { skip: undefined, description: `${adapter.info.vendor} ${adapter.info.architecture}` };
+  if (adapter)
+    return { skip: undefined, description: `${adapter.info.vendor} ${adapter.info.architecture}` };
   const reason = `Dawn found no WebGPU adapter (VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES'] ?? 'unset'}): ${HOW}`;
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${reason}`);
   console.log(`# webgpu tests skipped: ${reason}`);

@@ -35,12 +35,18 @@ async function makeArrays(): Promise<Arrays> {
   await tf.setBackend('cpu');
   const model = tinyCnn(tf.train.sgd(0.1));
   const weights = await Promise.all(
-    model.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
+    model
+      .getWeights()
+      .map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
   );
   model.dispose();
   const xs = tf.randomNormal([BATCH, 8, 8, 2], 0, 1, 'float32', 3);
   const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat();
-  const out = { weights, xs: (await xs.data()) as Float32Array, ys: (await ys.data()) as Float32Array };
+  const out = {
+    weights,
+    xs: (await xs.data()) as Float32Array,
+    ys: (await ys.data()) as Float32Array,
+  };
   tf.dispose([xs, ys]);
   return out;
 }
@@ -62,7 +68,9 @@ async function train(arrays: Arrays, optimizer: () => tf.Optimizer): Promise<Flo
   const xs = tf.tensor4d(arrays.xs, [BATCH, 8, 8, 2]);
   const ys = tf.tensor2d(arrays.ys, [BATCH, 3]);
   for (let i = 0; i < STEPS; i++) await model.trainOnBatch(xs, ys);
-  const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+  const weights = await Promise.all(
+    model.getWeights().map(async (w) => (await w.data()) as Float32Array),
+  );
   tf.dispose([xs, ys]);
   model.dispose();
   return weights;
@@ -70,7 +78,9 @@ async function train(arrays: Arrays, optimizer: () => tf.Optimizer): Promise<Flo
 
 function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
   let max = 0;
-  a.forEach((values, i) => values.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i]![j]!)))));
+  a.forEach((values, i) =>
+    values.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i]![j]!)))),
+  );
   return max;
 }
 
@@ -84,22 +94,26 @@ describe(`webgpu on Dawn's adapter (${adapter.description})`, { skip: adapter.sk
     ['SGD', () => tf.train.sgd(0.1)],
     ['Adam', () => tf.train.adam(0.01)],
   ] as const) {
-    test(`conv, max-pool and dense under ${name}: weights match cpu after ${STEPS} steps`, { timeout: 60_000 }, async () => {
-      await tf.setBackend('cpu');
-      const onCpu = await train(arrays, optimizer);
-      const info = await useBestBackend({ env: { RXFIT_BACKEND: 'webgpu' } });
-      assert.equal(tf.getBackend(), 'webgpu');
-      // tfjs runs kernels whose inputs are small and still on the host on its cpu backend
-      // (WEBGPU_CPU_FORWARD, a flag the webgpu package registers); these tensors are that
-      // small, so that is turned off: every kernel here runs as a shader on the adapter.
-      tf.env().set('WEBGPU_CPU_FORWARD', false);
-      assert.equal(info.adapter?.software, true, 'CI runs on SwiftShader, a software adapter');
-      const onGpu = await train(arrays, optimizer);
-      assert.ok(shadersRun > 0, 'the kernels ran as shaders');
-      const start = arrays.weights.map((w) => w.values);
-      assert.ok(maxAbsDiff(onCpu, start) > 1e-3, 'the steps changed the weights');
-      const diff = maxAbsDiff(onGpu, onCpu);
-      assert.ok(diff < 1e-5, `max |webgpu - cpu| = ${diff}`);
-    });
+    test(
+      `conv, max-pool and dense under ${name}: weights match cpu after ${STEPS} steps`,
+      { timeout: 60_000 },
+      async () => {
+        await tf.setBackend('cpu');
+        const onCpu = await train(arrays, optimizer);
+        const info = await useBestBackend({ env: { RXFIT_BACKEND: 'webgpu' } });
+        assert.equal(tf.getBackend(), 'webgpu');
+        // tfjs runs kernels whose inputs are small and still on the host on its cpu backend
+        // (WEBGPU_CPU_FORWARD, a flag the webgpu package registers); these tensors are that
+        // small, so that is turned off: every kernel here runs as a shader on the adapter.
+        tf.env().set('WEBGPU_CPU_FORWARD', false);
+        assert.equal(info.adapter?.software, true, 'CI runs on SwiftShader, a software adapter');
+        const onGpu = await train(arrays, optimizer);
+        assert.ok(shadersRun > 0, 'the kernels ran as shaders');
+        const start = arrays.weights.map((w) => w.values);
+        assert.ok(maxAbsDiff(onCpu, start) > 1e-3, 'the steps changed the weights');
+        const diff = maxAbsDiff(onGpu, onCpu);
+        assert.ok(diff < 1e-5, `max |webgpu - cpu| = ${diff}`);
+      },
+    );
   }
 });
