@@ -142,7 +142,7 @@ export async function main(log: (line: string) => void = console.log): Promise<B
   log('ms/step, side by side (median):');
   for (const r of rows) {
     log(
-      `  ${r.backend.padEnd(15)} ${r.median.toFixed(1).padStart(10)}  ${(best.median / r.median).toFixed(2)}x the chosen one's speed${r.device ? `  ${r.device}` : ''}`,
+      `  ${r.backend.padEnd(15)} ${r.median.toFixed(1).padStart(10)}  ${(best.median / r.median).toPrecision(2)}x the chosen one's speed${r.device ? `  ${r.device}` : ''}`,
     );
   }
   return {
