@@ -170,10 +170,12 @@ const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> 
 
 /**
  * Selects the fastest TensorFlow.js backend present and makes it the active one: native
- * TensorFlow with CUDA (`@tensorflow/tfjs-node-gpu`), native TensorFlow
- * (`@tensorflow/tfjs-node`), WebAssembly completed with the kernels training needs, then the
- * pure-JS `cpu` backend. The native packages are optional dependencies that are loaded only
- * if installed. Calling it again is cheap and gives the same answer.
+ * TensorFlow with CUDA (`@tensorflow/tfjs-node-gpu`), WebGPU on Dawn (the `webgpu` package) when
+ * Dawn's adapter is a hardware GPU (never a software one such as SwiftShader or lavapipe),
+ * native TensorFlow (`@tensorflow/tfjs-node`), WebAssembly completed with the kernels training
+ * needs, then the pure-JS `cpu` backend. The native packages and Dawn are optional dependencies
+ * that are loaded only if installed. `RXFIT_BACKEND=webgpu` forces WebGPU on any adapter.
+ * Calling it again is cheap and gives the same answer.
  *
  * ## Example
  * ```ts

@@ -69,7 +69,7 @@ export function isSoftwareAdapter(info: GpuAdapterInfoLike): boolean {
   return SOFTWARE_NAMES.test(names);
 }
 
-/** {@link GpuAdapter} from an adapter's info. */
+/** {@link GpuAdapter} from an adapter's info. @internal */
 export function describeAdapter(info: GpuAdapterInfoLike): GpuAdapter {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
@@ -84,7 +84,18 @@ export function describeAdapter(info: GpuAdapterInfoLike): GpuAdapter {
 /**
  * The key under which the active tfjs backend instance carries a one-line description of the
  * device it runs on (`Symbol.for`, so that it needs no shared module). `@rxfit/core`'s `fit`
- * appends it to `trainBegin.params.backend`.
+ * appends it to `trainBegin.params.backend`. Set on the `webgpu` backend; a custom backend can
+ * set it too.
+ *
+ * ## Example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { BACKEND_DEVICE_KEY, useBestBackend } from '@rxfit/backend';
+ *
+ * await useBestBackend({ env: { RXFIT_BACKEND: 'webgpu' } });
+ * console.log((tf.backend() as unknown as Record<symbol, unknown>)[BACKEND_DEVICE_KEY]);
+ * // 'google swiftshader (software, SwiftShader driver 5.0.0)'
+ * ```
  */
 export const BACKEND_DEVICE_KEY: unique symbol = Symbol.for('rxfit.backend.device') as never;
 
@@ -106,7 +117,7 @@ interface AdapterLike {
 }
 type WebGPUBackendCtor = new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend;
 
-/** The Dawn package, an optional peer dependency. */
+/** The Dawn package, an optional peer dependency. @internal */
 export const DAWN_PACKAGE = 'webgpu';
 
 interface Probe {
@@ -123,6 +134,7 @@ const probes = new WeakMap<(specifier: string) => Promise<unknown>, Probe>();
  * Finds Dawn's preferred adapter (`powerPreference: 'high-performance'`: a discrete GPU before
  * an integrated one, either before a software one) and describes it. Cached: Dawn enumerates
  * adapters once per process.
+ * @internal
  */
 export async function probeWebGpuAdapter(
   importModule: (specifier: string) => Promise<unknown>,
@@ -161,7 +173,7 @@ export async function probeWebGpuAdapter(
 /** The adapter the registered `webgpu` backend was made for. */
 let registeredFor: AdapterLike | undefined;
 
-/** Registers tfjs' `webgpu` backend on Dawn's adapter (once) and makes it the active backend. */
+/** Registers tfjs' `webgpu` backend on Dawn's adapter (once) and makes it the active backend. @internal */
 export async function activateWebGpu(
   importModule: (specifier: string) => Promise<unknown>,
 ): Promise<GpuAdapter> {
