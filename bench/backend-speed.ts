@@ -1,18 +1,34 @@
 /**
- * Training speed of the seed CNN on the backend `useBestBackend` picks, against the pure-JS
- * `cpu` backend, measured side by side in one run, plus a `tf.profile` breakdown of one step.
+ * Training speed of the seed CNN on every backend present, measured side by side in one run:
+ * the one `useBestBackend` picks, then each other backend that loads (`webgpu` on Dawn, the
+ * native packages, wasm), and the pure-JS `cpu` backend; plus a `tf.profile` breakdown of one
+ * step of the chosen backend.
  *
  *   node --conditions=@rxfit/source --import tsx bench/backend-speed.ts
+ *   npm run bench -- 'backend speed'       # the same, through the bench runner
  *
  * Env: BENCH_STEPS (measured steps, default 10), BENCH_WARMUP (default 3),
- * BENCH_CPU_STEPS (cpu steps, default 1; 0 skips cpu, which takes 60-90 s per step).
+ * BENCH_CPU_STEPS (cpu steps, default 1; 0 skips cpu, which takes 60-90 s per step),
+ * BENCH_BACKENDS (comma-separated backend names to measure besides the chosen one; default:
+ * every one that loads, except `webgpu` on a software adapter, ~14 s per step on SwiftShader:
+ * name it to measure it anyway).
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { useBestBackend } from '@rxfit/backend';
+import { BACKEND_NAMES, useBestBackend, type BackendName } from '@rxfit/backend';
 import { seedCnn } from './models.js';
 
 const BATCH = 32;
+
+/** One backend measured. */
+export interface BackendSpeedRow {
+  readonly backend: BackendName;
+  /** For `webgpu`: the adapter (`nvidia ampere (hardware, ...)`). */
+  readonly device?: string;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
 
 /** Result of {@link main}, for a root bench runner. */
 export interface BackendSpeedResult {
@@ -20,6 +36,10 @@ export interface BackendSpeedResult {
   readonly msPerStep: number;
   readonly cpuMsPerStep: number | null;
   readonly ratio: number | null;
+  /** Every backend measured, the chosen one first, cpu last. */
+  readonly rows: readonly BackendSpeedRow[];
+  /** Backends not measured, with the reason. */
+  readonly unavailable: readonly { readonly backend: BackendName; readonly reason: string }[];
   readonly profile: readonly {
     readonly kernel: string;
     readonly ms: number;
@@ -37,18 +57,33 @@ export async function main(log: (line: string) => void = console.log): Promise<B
   const steps = envInt('BENCH_STEPS', 10);
   const warmup = envInt('BENCH_WARMUP', 3);
   const cpuSteps = envInt('BENCH_CPU_STEPS', 1);
+  const named = envNames('BENCH_BACKENDS');
   const info = await useBestBackend();
   log(
     `backend-speed: seed CNN 64x64x3, batch ${BATCH}, adam + binaryCrossentropy, model.trainOnBatch`,
   );
   log(
-    `chosen backend: ${info.name} (${info.reason}; simd=${String(info.simd ?? '-')}; patched ${info.kernelsPatched.length} kernels)`,
+    `chosen backend: ${info.name}${info.adapter ? ` on ${info.adapter.label}` : ''} (${info.reason}; simd=${String(info.simd ?? '-')}; patched ${info.kernelsPatched.length} kernels)`,
   );
+  for (const s of info.skipped) log(`  skipped ${s.name}: ${s.reason}`);
 
-  const best = await timeSteps(warmup, steps);
-  log(
-    `${info.name}: median ${best.median.toFixed(1)} ms/step over ${steps} steps after ${warmup} warmup (min ${best.min.toFixed(1)}, max ${best.max.toFixed(1)})`,
-  );
+  const rows: BackendSpeedRow[] = [];
+  const unavailable: { backend: BackendName; reason: string }[] = [];
+  const measure = async (
+    backend: BackendName,
+    device: string | undefined,
+    w: number,
+    n: number,
+  ) => {
+    const t = await timeSteps(w, n);
+    rows.push({ backend, ...(device ? { device } : {}), median: t.median, min: t.min, max: t.max });
+    log(
+      `${backend}${device ? ` on ${device}` : ''}: median ${t.median.toFixed(1)} ms/step over ${n} steps after ${w} warmup (min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)})`,
+    );
+    return t;
+  };
+
+  const best = await measure(info.name, info.adapter?.label, warmup, steps);
   const heap = wasmHeapBytes();
   if (heap != null) log(`wasm heap: ${(heap / 2 ** 20).toFixed(0)} MiB (it only grows)`);
 
@@ -61,22 +96,64 @@ export async function main(log: (line: string) => void = console.log): Promise<B
       `  ${p.kernel.padEnd(36)} ${p.ms.toFixed(1).padStart(8)} ms  ${String(p.calls).padStart(4)} calls`,
     );
 
+  // The others, side by side. Both native packages register 'tensorflow': one per process.
+  let native = info.name === 'tensorflow-gpu' || info.name === 'tensorflow';
+  for (const name of BACKEND_NAMES) {
+    if (name === info.name || name === 'cpu') continue;
+    if (named && !named.includes(name)) continue;
+    if (native && (name === 'tensorflow-gpu' || name === 'tensorflow')) {
+      unavailable.push({ backend: name, reason: 'one native package per process' });
+      continue;
+    }
+    try {
+      const other = await useBestBackend({ env: { RXFIT_BACKEND: name } });
+      if (other.adapter?.software && !named?.includes(name)) {
+        unavailable.push({
+          backend: name,
+          reason: `software adapter ${other.adapter.label}: BENCH_BACKENDS=${name} measures it`,
+        });
+        log(
+          `${name}: not measured, software adapter (${other.adapter.label}); BENCH_BACKENDS=${name} measures it`,
+        );
+        continue;
+      }
+      native ||= name === 'tensorflow-gpu' || name === 'tensorflow';
+      await measure(name, other.adapter?.label, warmup, steps);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      unavailable.push({ backend: name, reason });
+      log(`${name}: not available (${reason})`);
+    }
+  }
+
   let cpuMs: number | null = null;
   if (cpuSteps > 0 && info.tfBackend !== 'cpu') {
     await tf.setBackend('cpu');
     log(`cpu: running ${cpuSteps} step(s) with no warmup; this takes 60-90 s per step...`);
-    const cpu = await timeSteps(0, cpuSteps);
-    cpuMs = cpu.median;
-    log(`cpu: median ${cpu.median.toFixed(0)} ms/step over ${cpuSteps} step(s)`);
-    await tf.setBackend(info.tfBackend);
+    cpuMs = (await measure('cpu', undefined, 0, cpuSteps)).median;
   } else {
     log(
       cpuSteps > 0 ? 'cpu: the chosen backend is cpu already' : 'cpu: skipped (BENCH_CPU_STEPS=0)',
     );
   }
+  await useBestBackend();
   const ratio = cpuMs == null ? null : cpuMs / best.median;
   if (ratio != null) log(`ratio cpu / ${info.name}: ${ratio.toFixed(0)}x`);
-  return { backend: info.name, msPerStep: best.median, cpuMsPerStep: cpuMs, ratio, profile };
+  log('ms/step, side by side (median):');
+  for (const r of rows) {
+    log(
+      `  ${r.backend.padEnd(15)} ${r.median.toFixed(1).padStart(10)}  ${(best.median / r.median).toPrecision(2)}x the chosen one's speed${r.device ? `  ${r.device}` : ''}`,
+    );
+  }
+  return {
+    backend: info.name,
+    msPerStep: best.median,
+    cpuMsPerStep: cpuMs,
+    ratio,
+    rows,
+    unavailable,
+    profile,
+  };
 }
 
 function batch(): { xs: tf.Tensor; ys: tf.Tensor } {
@@ -146,6 +223,20 @@ function wasmHeapBytes(): number | null {
   // Not in the public typings: the emscripten module of the wasm backend.
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
   return heap?.length ?? null;
+}
+
+function envNames(name: string): string[] | undefined {
+  const raw = process.env[name]?.trim();
+  if (!raw) return undefined;
+  const names = raw.split(',').map((n) => n.trim());
+  for (const n of names) {
+    if (!(BACKEND_NAMES as readonly string[]).includes(n)) {
+      throw new RangeError(
+        `${name}: ${JSON.stringify(n)} is not a backend; use ${BACKEND_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return names;
 }
 
 function envInt(name: string, dflt: number): number {

@@ -12,7 +12,7 @@ import { main as eventLogOverhead } from './event-log-overhead.js';
 import { main as wasmThreads } from './wasm-threads.js';
 
 const benches: [string, () => Promise<unknown>][] = [
-  ['backend speed: seed CNN on the default backend vs cpu', () => backendSpeed()],
+  ['backend speed: seed CNN on every backend present (webgpu included) vs cpu', () => backendSpeed()],
   ['fit overhead: rxfit fit vs tfjs model.fit', () => fitOverhead()],
   ['image-folder throughput', () => imageFolderThroughput()],
   ['data wait: the seed CNN fed by imageFolder', () => dataWait()],

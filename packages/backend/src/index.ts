@@ -9,3 +9,9 @@ export {
   type UseBestBackendOptions,
 } from './use-best-backend.js';
 export { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+export {
+  BACKEND_DEVICE_KEY,
+  isSoftwareAdapter,
+  type GpuAdapter,
+  type GpuAdapterInfoLike,
+} from './webgpu.js';

@@ -5,11 +5,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '@rxfit/core';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+import { activateWebGpu, probeWebGpuAdapter, type GpuAdapter } from './webgpu.js';
 
 /**
  * The engines `useBestBackend` knows, in the order it tries them. `tensorflow-gpu` and
  * `tensorflow` are the native packages `@tensorflow/tfjs-node-gpu` and `@tensorflow/tfjs-node`
- * (both register the tfjs backend named `'tensorflow'`).
+ * (both register the tfjs backend named `'tensorflow'`); `webgpu` is tfjs' WebGPU backend on
+ * Dawn (the optional `webgpu` package), chosen by itself only on a hardware adapter.
  *
  * ## Example
  * ```ts
@@ -19,7 +21,7 @@ import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-traini
  * await useBestBackend({ prefer: wanted });
  * ```
  */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /**
  * Every {@link BackendName}, in the order `useBestBackend` tries them.
@@ -28,11 +30,12 @@ export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
  * ```ts
  * import { BACKEND_NAMES } from '@rxfit/backend';
  *
- * console.log(BACKEND_NAMES.join(' > ')); // tensorflow-gpu > tensorflow > wasm > cpu
+ * console.log(BACKEND_NAMES.join(' > ')); // tensorflow-gpu > webgpu > tensorflow > wasm > cpu
  * ```
  */
 export const BACKEND_NAMES: readonly BackendName[] = Object.freeze([
   'tensorflow-gpu',
+  'webgpu',
   'tensorflow',
   'wasm',
   'cpu',
@@ -144,7 +147,7 @@ export interface SkippedBackend {
 export interface BackendInfo {
   /** The backend in use. */
   readonly name: BackendName;
-  /** The tfjs backend name now active (`tf.getBackend()`): `'tensorflow'`, `'wasm'` or `'cpu'`. */
+  /** The tfjs backend name now active (`tf.getBackend()`): `'tensorflow'`, `'webgpu'`, `'wasm'` or `'cpu'`. */
   readonly tfBackend: string;
   /** The kernels registered to complete the backend for training (only for `wasm`, else empty). */
   readonly kernelsPatched: readonly string[];
@@ -156,6 +159,8 @@ export interface BackendInfo {
   readonly simd?: boolean;
   /** For `wasm`: the threads XNNPACK uses (`getThreadsCount()` of the wasm package). */
   readonly threads?: number;
+  /** For `webgpu`: the GPU adapter Dawn chose (vendor, architecture, software or not). */
+  readonly adapter?: GpuAdapter;
 }
 
 const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> = {
@@ -165,10 +170,12 @@ const NATIVE_PACKAGE: Readonly<Record<'tensorflow-gpu' | 'tensorflow', string>> 
 
 /**
  * Selects the fastest TensorFlow.js backend present and makes it the active one: native
- * TensorFlow with CUDA (`@tensorflow/tfjs-node-gpu`), native TensorFlow
- * (`@tensorflow/tfjs-node`), WebAssembly completed with the kernels training needs, then the
- * pure-JS `cpu` backend. The native packages are optional dependencies that are loaded only
- * if installed. Calling it again is cheap and gives the same answer.
+ * TensorFlow with CUDA (`@tensorflow/tfjs-node-gpu`), WebGPU on Dawn (the `webgpu` package) when
+ * Dawn's adapter is a hardware GPU (never a software one such as SwiftShader or lavapipe),
+ * native TensorFlow (`@tensorflow/tfjs-node`), WebAssembly completed with the kernels training
+ * needs, then the pure-JS `cpu` backend. The native packages and Dawn are optional dependencies
+ * that are loaded only if installed. `RXFIT_BACKEND=webgpu` forces WebGPU on any adapter.
+ * Calling it again is cheap and gives the same answer.
  *
  * ## Example
  * ```ts
@@ -197,7 +204,8 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
     );
   }
   const threads = resolveThreads(options.threads, env[WASM_THREADS_ENV_VAR]);
-  const activate = (name: BackendName) => activateBackend(name, importModule, threads, logger);
+  const activate = (name: BackendName, forced = false) =>
+    activateBackend(name, importModule, threads, logger, forced);
   if (forcedRaw) {
     if (!isBackendName(forcedRaw)) {
       throw new RangeError(
@@ -205,8 +213,8 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
       );
     }
     try {
-      const info = await activate(forcedRaw);
-      logger(`@rxfit/backend: using ${forcedRaw} (forced by ${BACKEND_ENV_VAR})`);
+      const info = await activate(forcedRaw, true);
+      logger(`@rxfit/backend: using ${describe(info)} (forced by ${BACKEND_ENV_VAR})`);
       return { ...info, reason: `forced by ${BACKEND_ENV_VAR}=${forcedRaw}`, skipped: [] };
     } catch (err) {
       throw new Error(
@@ -230,7 +238,7 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
           : skipped.length === 0
             ? 'first in order'
             : 'first that loaded';
-      logger(`@rxfit/backend: using ${name} (${reason})`);
+      logger(`@rxfit/backend: using ${describe(info)} (${reason})`);
       return { ...info, reason, skipped };
     } catch (err) {
       const reason = messageOf(err);
@@ -248,8 +256,22 @@ async function activateBackend(
   importModule: (specifier: string) => Promise<unknown>,
   threads: number,
   logger: (msg: string) => void,
+  forced: boolean,
 ): Promise<Omit<BackendInfo, 'reason' | 'skipped'>> {
   switch (name) {
+    case 'webgpu': {
+      if (!forced) {
+        // Probed before anything is registered: a software adapter is refused untouched.
+        const { info } = await probeWebGpuAdapter(importModule);
+        if (info.software) {
+          throw new Error(
+            `Dawn's adapter is a software one (${info.label}), slower than wasm: ${BACKEND_ENV_VAR}=webgpu forces it`,
+          );
+        }
+      }
+      const adapter = await activateWebGpu(importModule);
+      return { name, tfBackend: tf.getBackend(), kernelsPatched: [], adapter };
+    }
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const pkg = NATIVE_PACKAGE[name];
@@ -468,6 +490,10 @@ async function setBackendOrThrow(tfName: string, message: string): Promise<void>
     throw new Error(`${message}: ${messageOf(err)}`, { cause: err });
   });
   if (!ok || tf.getBackend() !== tfName) throw new Error(message);
+}
+
+function describe(info: Omit<BackendInfo, 'reason' | 'skipped'>): string {
+  return info.adapter ? `${info.name} on ${info.adapter.label}` : info.name;
 }
 
 function isBackendName(value: unknown): value is BackendName {

@@ -34,8 +34,8 @@ describe('useBestBackend', () => {
     assert.equal(wasmRegisteredByImport, false);
   });
 
-  test('tries tensorflow-gpu, tensorflow, wasm, cpu in that order; with nothing native installed, wasm wins', async () => {
-    assert.deepEqual(BACKEND_NAMES, ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+  test('tries tensorflow-gpu, webgpu, tensorflow, wasm, cpu in that order; with nothing native installed and no hardware GPU, wasm wins', async () => {
+    assert.deepEqual(BACKEND_NAMES, ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
     const lines: string[] = [];
     const info = await useBestBackend({ env: {}, logger: (m) => lines.push(m) });
     assert.equal(info.name, 'wasm');
@@ -43,10 +43,12 @@ describe('useBestBackend', () => {
     assert.equal(tf.getBackend(), 'wasm');
     assert.deepEqual(
       info.skipped.map((s) => s.name),
-      ['tensorflow-gpu', 'tensorflow'],
+      ['tensorflow-gpu', 'webgpu', 'tensorflow'],
     );
     assert.match(info.skipped[0]!.reason, /@tensorflow\/tfjs-node-gpu is not installed/);
-    assert.match(info.skipped[1]!.reason, /@tensorflow\/tfjs-node is not installed/);
+    // Dawn is installed here (a dev dependency): no adapter, or SwiftShader's (software) in CI.
+    assert.match(info.skipped[1]!.reason, /Dawn found no GPU adapter|Dawn's adapter is a software one/);
+    assert.match(info.skipped[2]!.reason, /@tensorflow\/tfjs-node is not installed/);
     assert.deepEqual([...info.kernelsPatched].sort(), [
       'BatchMatMul',
       'Conv2DBackpropFilter',
@@ -59,8 +61,8 @@ describe('useBestBackend', () => {
       '_FusedMatMul',
     ]);
     assert.equal(info.simd, true);
-    assert.equal(lines.length, 3, lines.join('\n'));
-    assert.match(lines[2]!, /using wasm/);
+    assert.equal(lines.length, 4, lines.join('\n'));
+    assert.match(lines[3]!, /using wasm/);
   });
 
   test('is idempotent: a second call gives the same backend, re-registers without warnings, and conv gradients still work', async () => {
@@ -111,7 +113,7 @@ describe('useBestBackend', () => {
       assert.ok(err instanceof RangeError);
       assert.match(
         err.message,
-        /RXFIT_BACKEND="gpu" is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/,
+        /RXFIT_BACKEND="gpu" is not a backend; use one of tensorflow-gpu, webgpu, tensorflow, wasm, cpu/,
       );
       return true;
     });
@@ -146,14 +148,15 @@ describe('useBestBackend', () => {
     assert.equal(info.name, 'tensorflow');
     assert.deepEqual(
       info.skipped.map((s) => s.name),
-      ['tensorflow-gpu'],
+      ['tensorflow-gpu', 'webgpu'],
     );
+    assert.match(info.skipped[1]!.reason, /webgpu \(Dawn's Node bindings\) is not installed/);
   });
 
   test('a native package that loads but registers no backend here is skipped with the reason', async () => {
     const fake = fakeNative(['@tensorflow/tfjs-node'], false);
     const info = await useBestBackend({ env: {}, importModule: fake.importModule });
     assert.equal(info.name, 'wasm');
-    assert.match(info.skipped[1]!.reason, /registered no 'tensorflow' backend/);
+    assert.match(info.skipped[2]!.reason, /registered no 'tensorflow' backend/);
   });
 });

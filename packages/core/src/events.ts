@@ -22,7 +22,10 @@ export interface TrainParams {
   readonly batchSize?: number;
   /** Every key the epoch logs will hold (`loss`, metrics, `val_*`). */
   readonly metrics: readonly string[];
-  /** The tfjs backend the run trains on (`wasm`, `tensorflow`, `cpu`, ...). */
+  /**
+   * The tfjs backend the run trains on (`wasm`, `tensorflow`, `cpu`, ...), followed by the device
+   * when the backend names one: `webgpu on nvidia ampere (hardware, ...)`.
+   */
   readonly backend?: string;
 }
 

@@ -255,7 +255,7 @@ function modelPort(model: tf.LayersModel, data: TrainingData, settings: FitSetti
         ...optional('samples', training.samples),
         ...optional('batchSize', training.batchSize),
         metrics: validation ? [...names, ...names.map((n) => `val_${n}`)] : [...names],
-        backend: tf.getBackend(),
+        backend: backendDescription(),
       };
     },
     steps(epoch) {
@@ -340,6 +340,16 @@ async function evaluate(
   }
   if (seen === 0) throw new Error('the validation data yielded no batch');
   return Object.fromEntries(names.map((name, i) => [name, totals[i]! / seen]));
+}
+
+/**
+ * `tf.getBackend()`, with the device the backend instance names under
+ * `Symbol.for('rxfit.backend.device')` (set by @rxfit/backend's webgpu: `webgpu on nvidia ampere (hardware)`).
+ */
+function backendDescription(): string {
+  const name = tf.getBackend();
+  const device = (tf.backend() as unknown as Record<symbol, unknown>)[Symbol.for('rxfit.backend.device')];
+  return typeof device === 'string' ? `${name} on ${device}` : name;
 }
 
 function allTensors(data: TensorData): tf.Tensor[] {
