@@ -96,15 +96,20 @@ export function reduce(
   context: RenderContext,
 ): ProgressStep {
   switch (event.type) {
-    case 'trainBegin':
+    case 'trainBegin': {
+      // A backend that names its device (webgpu: the adapter, and whether it is software) is
+      // said once, so a run on a software GPU is never mistaken for a fast one.
+      const backend = event.params.backend;
+      const device = backend?.includes(' on ') === true && context.print ? `Training on ${backend}\n` : '';
       return {
         state: {
           ...state,
           epochs: event.params.epochs,
           target: event.params.stepsPerEpoch ?? state.target,
         },
-        text: '',
+        text: device,
       };
+    }
     case 'epochBegin': {
       const next: ProgressState = {
         ...state,

@@ -192,6 +192,17 @@ describe('progressBar off a TTY', () => {
     );
   });
 
+  it('names the device when the backend does (a webgpu adapter), and nothing for a plain backend', async () => {
+    const run = async (backend: string) => {
+      const out = capture();
+      const events = new EventScript().trainBegin(0, { epochs: 1, backend }).epoch(0, { start: 0, firstStep: 10, stepMs: 10, end: 20 }, 1, { loss: 1 }).events;
+      await lastValueFrom(from(events).pipe(progressBar({ write: out.write, isTTY: false })));
+      return out.text.split('\n')[0];
+    };
+    assert.equal(await run('webgpu on google swiftshader (software)'), 'Training on webgpu on google swiftshader (software)');
+    assert.match(await run('wasm') ?? '', /^1\/1 \[/);
+  });
+
   it('prints a failed run and closes an open line', async () => {
     const out = capture();
     const events = new EventScript()
