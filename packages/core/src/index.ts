@@ -25,3 +25,14 @@ export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, t
 export { monitorDirection, resolveMonitorDirection, type MonitorDirection } from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
 export { syncFolder, writeFileAtomic } from './write-file-atomic.js';
+export {
+  checkFileTarget,
+  describeStats,
+  entryKind,
+  kindOfStats,
+  prepareFileTarget,
+  type EntryKind,
+  type FileTargetKind,
+  type FileTargetOptions,
+} from './file-target.js';
+export { checkEntryName, NotRegularFileError, readRegularFile, type ReadRegularFileOptions } from './read-regular-file.js';
