@@ -24,7 +24,7 @@ export type { Batch, BatchSource, TensorData, TrainingData } from './data.js';
 export { sink, SINK_MODES, type SinkHandler, type SinkHandlers, type SinkMode, type SinkOptions } from './sink.js';
 export { monitorDirection, resolveMonitorDirection, type MonitorDirection } from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
-export { syncFolder, writeFileAtomic } from './write-file-atomic.js';
+export { isAtomicTemporary, syncFolder, writeFileAtomic } from './write-file-atomic.js';
 export {
   checkFileTarget,
   describeStats,
@@ -36,3 +36,4 @@ export {
   type FileTargetOptions,
 } from './file-target.js';
 export { checkEntryName, NotRegularFileError, readRegularFile, type ReadRegularFileOptions } from './read-regular-file.js';
+export { weightSpecBytes, type WeightSpecSize } from './weight-bytes.js';

@@ -41,7 +41,7 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
  * @throws NotRegularFileError naming the path when it is not a regular file, is a link with
  *   `followLinks: false`, or is larger than `maxBytes`; the file system's error otherwise.
  */
-export async function readRegularFile(path: string, options: ReadRegularFileOptions = {}): Promise<Buffer> {
+export async function readRegularFile(path: string, options: ReadRegularFileOptions = {}): Promise<Buffer<ArrayBuffer>> {
   const { maxBytes = Infinity, followLinks = true } = options;
   let handle;
   try {
