@@ -1,6 +1,7 @@
 import { checkNumber, controlOf, resolveMonitorDirection, type TrainingEvent } from '@rxfit/core';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import type { FileSystemPort } from './file-system.js';
+import { dirname, resolve } from 'node:path';
+import { checkCheckpointTarget, nodeFileSystem, type FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
 import { initialState, reduce, type CheckpointConfig, type SavePoint } from './reducer.js';
 import { saveModel } from './save-model.js';
@@ -67,6 +68,12 @@ export function modelCheckpoint(
       const warned = new Set<string>();
       return source.pipe(
         tap((event) => {
+          if (event.type === 'trainBegin' && event.replayed !== true) {
+            // The files this run will write are checked before the first batch.
+            const checked = checkWhereItWrites(settings);
+            queue = checked.catch(() => undefined);
+            controlOf(event)?.defer(checked);
+          }
           const step = reduce(state, event);
           state = step.state;
           const point = step.point;
@@ -179,6 +186,26 @@ function checkOptions(options: ModelCheckpointOptions): Settings {
     saveWeightsOnly,
     includeOptimizer,
   };
+}
+
+/**
+ * A fixed `filepath` is checked as a checkpoint target (its folder created; a link, a file or a
+ * folder of other files refused); a template's fixed leading folder is created.
+ */
+async function checkWhereItWrites(settings: Settings): Promise<void> {
+  const fs = settings.fileSystem ?? nodeFileSystem;
+  const fixed = settings.template.every((part) => typeof part === 'string');
+  if (fixed) return checkCheckpointTarget(fs, resolve(settings.filepath), NAME);
+  const first = settings.template[0];
+  const prefix = typeof first === 'string' ? first : '';
+  const folder = dirname(resolve(`${prefix}x`));
+  try {
+    await fs.mkdir(folder);
+  } catch (error) {
+    throw new Error(`${NAME}: cannot create the folder ${folder} for ${settings.filepath}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Keras' `_get_file_path`: `epoch` and `batch` 1-based; a log named `batch` wins over the batch index. */
