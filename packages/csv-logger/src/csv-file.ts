@@ -44,7 +44,6 @@ export const nodeFileSystem: CsvFileSystem = {
     }
   },
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; this check is not
   async checkWritable(path) {
     prepareFileTarget('csvLogger', path, { kind: 'file' });
   },
