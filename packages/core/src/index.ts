@@ -35,5 +35,11 @@ export {
   type FileTargetKind,
   type FileTargetOptions,
 } from './file-target.js';
-export { checkEntryName, NotRegularFileError, readRegularFile, type ReadRegularFileOptions } from './read-regular-file.js';
+export {
+  checkEntryName,
+  NotRegularFileError,
+  readRegularFile,
+  readRegularFileSync,
+  type ReadRegularFileOptions,
+} from './read-regular-file.js';
 export { weightSpecBytes, type WeightSpecSize } from './weight-bytes.js';

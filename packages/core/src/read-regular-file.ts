@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { describeStats } from './file-target.js';
 
@@ -45,19 +45,13 @@ export async function readRegularFile(path: string, options: ReadRegularFileOpti
   const { maxBytes = Infinity, followLinks = true } = options;
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | NONBLOCK | (followLinks ? 0 : NOFOLLOW));
+    handle = await open(path, openFlags(followLinks));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !followLinks) {
-      throw new NotRegularFileError(`${path} is a symbolic link; links are not followed here`, { cause: error });
-    }
-    throw error;
+    throw linkError(path, followLinks, error);
   }
   try {
     const stats: Stats = await handle.stat();
-    if (!stats.isFile()) throw new NotRegularFileError(`${path} is not a regular file (${describeStats(stats)})`);
-    if (stats.size > maxBytes) {
-      throw new NotRegularFileError(`${path} has ${stats.size} bytes, more than the ${maxBytes} expected`);
-    }
+    checkStats(path, stats, maxBytes);
     const buffer = Buffer.alloc(stats.size);
     let offset = 0;
     while (offset < buffer.length) {
@@ -68,6 +62,62 @@ export async function readRegularFile(path: string, options: ReadRegularFileOpti
     return offset === buffer.length ? buffer : buffer.subarray(0, offset);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * {@link readRegularFile}, synchronous: for a check an operator makes on the event itself.
+ *
+ * ## Example
+ * ```ts
+ * import { readRegularFileSync } from '@rxfit/core';
+ * const text = readRegularFileSync('runs/x/backup/backup.json', { followLinks: false }).toString('utf8');
+ * ```
+ * @param path - The file.
+ * @param options - See {@link ReadRegularFileOptions}.
+ * @returns The file's bytes.
+ * @throws as {@link readRegularFile}.
+ */
+export function readRegularFileSync(path: string, options: ReadRegularFileOptions = {}): Buffer<ArrayBuffer> {
+  const { maxBytes = Infinity, followLinks = true } = options;
+  let fd: number;
+  try {
+    fd = openSync(path, openFlags(followLinks));
+  } catch (error) {
+    throw linkError(path, followLinks, error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    checkStats(path, stats, maxBytes);
+    const buffer = Buffer.alloc(stats.size);
+    let offset = 0;
+    while (offset < buffer.length) {
+      const read = readSync(fd, buffer, offset, buffer.length - offset, offset);
+      if (read === 0) break;
+      offset += read;
+    }
+    return offset === buffer.length ? buffer : buffer.subarray(0, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openFlags(followLinks: boolean): number {
+  return constants.O_RDONLY | NONBLOCK | (followLinks ? 0 : NOFOLLOW);
+}
+
+/** ELOOP from a no-follow open is a link: say so. */
+function linkError(path: string, followLinks: boolean, error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !followLinks) {
+    return new NotRegularFileError(`${path} is a symbolic link; links are not followed here`, { cause: error });
+  }
+  return error;
+}
+
+function checkStats(path: string, stats: Stats, maxBytes: number): void {
+  if (!stats.isFile()) throw new NotRegularFileError(`${path} is not a regular file (${describeStats(stats)})`);
+  if (stats.size > maxBytes) {
+    throw new NotRegularFileError(`${path} has ${stats.size} bytes, more than the ${maxBytes} expected`);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   isAtomicTemporary,
   prepareFileTarget,
   readRegularFile,
+  readRegularFileSync,
   setLearningRate,
   syncFolder,
   weightSpecBytes,
@@ -168,9 +169,30 @@ export async function readBackup(dir: string): Promise<BackupMeta | undefined> {
   try {
     text = (await readRegularFile(path, { maxBytes: MAX_META_BYTES, followLinks: false })).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`backup ${path}: cannot read it: ${(error as Error).message}`, { cause: error });
+    return missingOrFail(path, error);
   }
+  return parseBackup(text, path);
+}
+
+/** {@link readBackup}, synchronous: `backupAndRestore` checks the folder on the `trainBegin` event itself. */
+export function readBackupSync(dir: string): BackupMeta | undefined {
+  const path = join(dir, META_FILE);
+  let text: string;
+  try {
+    text = readRegularFileSync(path, { maxBytes: MAX_META_BYTES, followLinks: false }).toString('utf8');
+  } catch (error) {
+    return missingOrFail(path, error);
+  }
+  return parseBackup(text, path);
+}
+
+function missingOrFail(path: string, error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw new Error(`backup ${path}: cannot read it: ${(error as Error).message}`, { cause: error });
+}
+
+/** Checks `backup.json`'s text field by field: every error names the file and the entry. */
+function parseBackup(text: string, path: string): BackupMeta {
   let meta: unknown;
   try {
     meta = JSON.parse(text);
