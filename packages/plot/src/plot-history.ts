@@ -121,6 +121,8 @@ async function render(state: PlotState, settings: Settings): Promise<void> {
   const svg = await renderSvg(spec);
   for (const format of settings.formats) {
     const path = `${settings.base}.${format}`;
+    // Checked again at every render: a replay (`replay: true`) has no trainBegin check.
+    prepareFileTarget('plotHistory', path, { kind: 'file' });
     try {
       await writePlotFile(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
     } catch (error) {

@@ -309,4 +309,15 @@ describe('plotHistory checks where it writes when the run begins (issue 11, item
     assert.ok(!types.includes('epochBegin'));
     assert.equal(await readFile(join(root, 'mine.svg'), 'utf8'), 'my drawing');
   });
+
+  it('a replay render refuses a link too', BOUND, async () => {
+    await writeFile(join(root, 'theirs.png'), 'their picture');
+    await symlink(join(root, 'theirs.png'), join(root, 'replayed.png'));
+    const replayed = scriptedRun(script).pipe(map((e) => Object.freeze({ ...e, replayed: true as const })));
+    await assert.rejects(
+      lastValueFrom(replayed.pipe(plotHistory({ file: join(root, 'replayed'), formats: ['png'], replay: true }))),
+      /plotHistory: .*replayed\.png is a symbolic link/,
+    );
+    assert.equal(await readFile(join(root, 'theirs.png'), 'utf8'), 'their picture');
+  });
 });
