@@ -9,7 +9,7 @@ import {
   pixelBudget,
   readImageFile,
 } from './image-header.js';
-import { loadImage } from './load-image.js';
+import { decodeCheckedImage } from './load-image.js';
 import type { TransformParams } from './random-transform.js';
 import type { Interpolation } from './resize-image.js';
 
@@ -100,7 +100,7 @@ export async function loadBatch(
         const bytes = await readImageFile(file, config.limitInputPixels);
         const pixels = checkImagePixels(await imageSize(bytes), config.limitInputPixels);
         const img = await budget.use(pixels, () =>
-          loadImage(bytes, {
+          decodeCheckedImage(bytes, {
             targetSize: [config.height, config.width],
             colorMode: config.colorMode,
             interpolation: config.interpolation,

@@ -69,6 +69,19 @@ export async function loadImage(
   const buf = typeof source === 'string' ? await readImageFile(source, limit) : source;
   // The header's size is checked before any pixel is decoded.
   checkImagePixels(await imageSize(buf), limit);
+  return decodeCheckedImage(buf, options);
+}
+
+/**
+ * {@link loadImage} for bytes whose header size the caller already checked (`loadBatch` reads it
+ * once, for the pixel limit and the batch budget).
+ * @internal
+ */
+export async function decodeCheckedImage(
+  buf: Uint8Array,
+  options: LoadImageOptions = {},
+): Promise<ImagePixels<Uint8Array>> {
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   const colorMode = options.colorMode ?? 'rgb';
   const interpolation = options.interpolation ?? 'nearest';
   const target = options.targetSize;
