@@ -1,4 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
+import {
+  checkEntryName,
+  checkFileTarget,
+  kindOfStats,
+  readRegularFile,
+  weightSpecBytes,
+  type EntryKind,
+} from '@rxfit/core';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,11 +26,15 @@ export interface FileSystemPort {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file or a directory tree; succeeds when it does not exist. */
   remove(path: string): Promise<void>;
-  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Reads a whole regular file, without following a symbolic link at `path`; a special file
+   * (FIFO, device) or a file larger than `maxBytes` is refused before anything is read.
+   */
+  readFile(path: string, maxBytes?: number): Promise<Uint8Array>;
   /** The names in a directory. */
   readdir(path: string): Promise<string[]>;
-  /** What is at `path`, or `undefined` when nothing is. */
-  kind(path: string): Promise<'file' | 'directory' | 'other' | undefined>;
+  /** What is at `path` (a final symbolic link is not followed: `'link'`), or `undefined` when nothing is. */
+  kind(path: string): Promise<'file' | 'directory' | 'link' | 'other' | undefined>;
 }
 
 /**
@@ -67,16 +79,16 @@ export const nodeFileSystem: FileSystemPort = {
   async remove(path) {
     await fsp.rm(path, { recursive: true, force: true });
   },
-  async readFile(path) {
-    return fsp.readFile(path);
+  async readFile(path, maxBytes) {
+    return readRegularFile(path, { followLinks: false, ...(maxBytes === undefined ? {} : { maxBytes }) });
   },
   async readdir(path) {
     return fsp.readdir(path);
   },
   async kind(path) {
     try {
-      const stats = await fsp.stat(path);
-      return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other';
+      const kind = kindOfStats(await fsp.lstat(path));
+      return kind === 'folder' ? 'directory' : kind === 'missing' ? undefined : kind;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -89,6 +101,10 @@ export const MODEL_JSON = 'model.json';
 /** The file holding the weight values. */
 export const WEIGHTS_BIN = 'weights.bin';
 const CHECKPOINT_FILES = new Set([MODEL_JSON, WEIGHTS_BIN]);
+/** model.json holds a topology and a manifest: far larger is not a checkpoint. */
+const MAX_MODEL_JSON_BYTES = 256 << 20;
+/** Names the operation in the errors of a save, once (the target checks already name it). */
+const SAVING = 'saving checkpoint';
 
 /** Options of {@link fileSystem}. */
 export interface FileSystemOptions {
@@ -133,9 +149,9 @@ export function fileSystem(path: string, options: FileSystemOptions = {}): FileS
       try {
         return await saveArtifacts(fs, target, artifacts);
       } catch (error) {
-        throw new Error(`saving checkpoint ${target}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        const message = (error as Error).message;
+        if (message.startsWith(`${SAVING}: `)) throw error;
+        throw new Error(`${SAVING} ${target}: ${message}`, { cause: error });
       }
     },
     load: () => loadArtifacts(fs, resolve(path)),
@@ -154,7 +170,7 @@ async function saveArtifacts(
   const name = basename(target);
   const old = `${target}.old`;
   await fs.mkdir(parent);
-  await checkTarget(fs, target);
+  await checkTarget(fs, target, SAVING);
   // A crash may have left temporary directories of earlier saves: they are never loaded, remove them.
   for (const entry of await fs.readdir(parent)) {
     if (entry.startsWith(`${name}.tmp-`)) await fs.remove(join(parent, entry));
@@ -209,35 +225,46 @@ async function saveArtifacts(
   };
 }
 
-/** Refuses to replace anything that is not a checkpoint directory, so a wrong path never deletes user data. */
-async function checkTarget(fs: FileSystemPort, target: string): Promise<void> {
+/**
+ * Checks, through the port, that a checkpoint can be written at `target` (core's rule for every
+ * writer, see `checkFileTarget`): creates the parent folder, and refuses a link, a file, or a
+ * folder with files other than a checkpoint's, so replacing the checkpoint deletes nothing else.
+ * `modelCheckpoint` runs it when the run begins, and every save runs it again.
+ * @throws Error naming the path and what is in the way.
+ */
+export async function checkCheckpointTarget(fs: FileSystemPort, target: string, owner = SAVING): Promise<void> {
+  const parent = dirname(target);
+  try {
+    await fs.mkdir(parent);
+  } catch (error) {
+    throw new Error(`${owner}: cannot create the folder ${parent} for ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  await checkTarget(fs, target, owner);
+}
+
+async function checkTarget(fs: FileSystemPort, target: string, owner: string): Promise<void> {
   const kind = await fs.kind(target);
-  if (kind === undefined) return;
-  if (kind !== 'directory') {
-    throw new Error('it exists and is not a directory');
-  }
-  const foreign = (await fs.readdir(target)).filter((entry) => !CHECKPOINT_FILES.has(entry));
-  if (foreign.length > 0) {
-    throw new Error(
-      `it is an existing directory with other files (${foreign.slice(0, 5).join(', ')}); ` +
-        'give a path of its own (for example a subdirectory) so replacing the checkpoint deletes nothing else',
-    );
-  }
+  const found: EntryKind = kind === undefined ? 'missing' : kind === 'directory' ? 'folder' : kind;
+  const entries = found === 'folder' ? await fs.readdir(target) : [];
+  checkFileTarget(owner, target, found, entries, { kind: 'folder', owns: (name) => CHECKPOINT_FILES.has(name) });
 }
 
 async function loadArtifacts(fs: FileSystemPort, path: string): Promise<tf.io.ModelArtifacts> {
   const dir = await checkpointDirectory(fs, path);
   const jsonPath = join(dir, MODEL_JSON);
-  let modelJSON: tf.io.ModelJSON;
+  const fail = (message: string, cause?: unknown): never => {
+    throw new Error(`loading checkpoint ${jsonPath}: ${message}`, cause === undefined ? undefined : { cause });
+  };
+  let parsed: unknown;
   try {
-    modelJSON = JSON.parse(
-      Buffer.from(await fs.readFile(jsonPath)).toString('utf8'),
-    ) as tf.io.ModelJSON;
+    parsed = JSON.parse(Buffer.from(await fs.readFile(jsonPath, MAX_MODEL_JSON_BYTES)).toString('utf8'));
   } catch (error) {
-    throw new Error(`loading checkpoint ${jsonPath}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    fail((error as Error).message, error);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    fail(`not a tfjs model.json: expected an object, got ${JSON.stringify(parsed)}`);
+  }
+  const modelJSON = parsed as tf.io.ModelJSON;
   const artifacts: tf.io.ModelArtifacts = {
     ...(modelJSON.modelTopology === undefined ? {} : { modelTopology: modelJSON.modelTopology }),
     format: modelJSON.format,
@@ -245,26 +272,9 @@ async function loadArtifacts(fs: FileSystemPort, path: string): Promise<tf.io.Mo
     convertedBy: modelJSON.convertedBy,
   };
   if (modelJSON.weightsManifest != null) {
-    const buffers: Uint8Array[] = [];
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    for (const group of modelJSON.weightsManifest) {
-      for (const file of group.paths) {
-        const filePath = join(dir, file);
-        try {
-          buffers.push(await fs.readFile(filePath));
-        } catch (error) {
-          throw new Error(
-            `loading checkpoint ${path}: cannot read weight file ${filePath}: ${(error as Error).message}`,
-            {
-              cause: error,
-            },
-          );
-        }
-      }
-      specs.push(...group.weights);
-    }
+    const { specs, data } = await readWeights(fs, dir, modelJSON.weightsManifest, fail);
     artifacts.weightSpecs = specs;
-    artifacts.weightData = concat(buffers);
+    artifacts.weightData = data;
   }
   if (modelJSON.trainingConfig != null) artifacts.trainingConfig = modelJSON.trainingConfig;
   if (modelJSON.signature != null) artifacts.signature = modelJSON.signature;
@@ -274,13 +284,74 @@ async function loadArtifacts(fs: FileSystemPort, path: string): Promise<tf.io.Mo
 }
 
 /**
+ * Reads the weight files a manifest lists: each a plain file name in the checkpoint's folder
+ * (never `../`, never a link, never twice), each group exactly as long as its weights need.
+ */
+async function readWeights(
+  fs: FileSystemPort,
+  dir: string,
+  manifest: unknown,
+  fail: (message: string, cause?: unknown) => never,
+): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
+  if (!Array.isArray(manifest)) fail(`weightsManifest must be an array of groups, got ${JSON.stringify(manifest)}`);
+  const buffers: Uint8Array[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const seen = new Set<string>();
+  for (const [g, group] of (manifest as unknown[]).entries()) {
+    const at = `weightsManifest[${g}]`;
+    const { paths, weights } = (typeof group === 'object' && group !== null ? group : {}) as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(paths)) fail(`${at}.paths must be an array of file names, got ${JSON.stringify(paths)}`);
+    if (!Array.isArray(weights)) fail(`${at}.weights must be an array of weight specs, got ${JSON.stringify(weights)}`);
+    let expected: number | undefined = 0;
+    for (const [w, spec] of (weights as unknown[]).entries()) {
+      try {
+        const size = weightSpecBytes(spec as tf.io.WeightsManifestEntry);
+        expected = size === undefined || expected === undefined ? undefined : expected + size;
+      } catch (error) {
+        fail(`${at}.weights[${w}]: ${(error as Error).message}`, error);
+      }
+    }
+    let read = 0;
+    for (const [p, file] of (paths as unknown[]).entries()) {
+      try {
+        checkEntryName(file);
+      } catch (error) {
+        fail(`${at}.paths[${p}] is refused: ${(error as Error).message}`, error);
+      }
+      if (seen.has(file)) fail(`${at}.paths[${p}] lists ${JSON.stringify(file)} a second time`);
+      seen.add(file);
+      const filePath = join(dir, file);
+      try {
+        const bytes = await fs.readFile(filePath, expected === undefined ? undefined : expected - read);
+        read += bytes.byteLength;
+        buffers.push(bytes);
+      } catch (error) {
+        fail(`${at}.paths[${p}]: cannot read weight file ${filePath}: ${(error as Error).message}`, error);
+      }
+    }
+    if (expected !== undefined && read !== expected) {
+      fail(`${at}: its files (${(paths as string[]).join(', ')}) hold ${read} bytes, its weights need ${expected} (a truncated file)`);
+    }
+    specs.push(...(weights as tf.io.WeightsManifestEntry[]));
+  }
+  return { specs, data: concat(buffers) };
+}
+
+/**
  * The directory to load: `path` itself, or `<path>.old` when a crash came between the two renames
  * of a save. A `model.json` path is accepted as tfjs-node's handler does.
  */
 async function checkpointDirectory(fs: FileSystemPort, path: string): Promise<string> {
+  // The folder you give may be a link; the files it holds may not (they are read with no-follow).
   const kind = await fs.kind(path);
   if (kind === 'file' && basename(path) === MODEL_JSON) return dirname(path);
-  if (kind === 'directory' && (await fs.kind(join(path, MODEL_JSON))) === 'file') return path;
+  if (kind === 'directory' || kind === 'link') {
+    const json = await fs.kind(join(path, MODEL_JSON));
+    if (json === 'file') return path;
+    if (json !== undefined) {
+      throw new Error(`no checkpoint at ${path}: its ${MODEL_JSON} is not a regular file (${json === 'link' ? 'a symbolic link' : 'a special file'})`);
+    }
+  }
   const old = `${path}.old`;
   if (kind === undefined && (await fs.kind(join(old, MODEL_JSON))) === 'file') return old;
   throw new Error(

@@ -12,7 +12,8 @@ import {
   type TrainingEvent,
 } from '@rxfit/core';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import type { FileSystemPort } from './file-system.js';
+import { dirname, resolve } from 'node:path';
+import { checkCheckpointTarget, nodeFileSystem, type FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
 import { initialState, reduce, type CheckpointConfig, type SavePoint } from './reducer.js';
 import { saveModel } from './save-model.js';
@@ -89,6 +90,12 @@ export function modelCheckpoint(
           const control = controlOf(event, NAME);
           checkMonitor?.(event, control);
           if (event.type === 'trainBegin') checkTemplateKeys(settings, event.params.metrics, control);
+          if (event.type === 'trainBegin' && event.replayed !== true) {
+            // The files this run will write are checked before the first batch.
+            const checked = checkWhereItWrites(settings);
+            queue = checked.catch(() => undefined);
+            control?.defer(checked);
+          }
           const step = reduce(state, event);
           state = step.state;
           const point = step.point;
@@ -229,6 +236,26 @@ function checkTemplateKeys(settings: Settings, metrics: readonly string[], contr
     if (!control) throw error;
     control.defer(Promise.reject(error));
     return;
+  }
+}
+
+/**
+ * A fixed `filepath` is checked as a checkpoint target (its folder created; a link, a file or a
+ * folder of other files refused); a template's fixed leading folder is created.
+ */
+async function checkWhereItWrites(settings: Settings): Promise<void> {
+  const fs = settings.fileSystem ?? nodeFileSystem;
+  const fixed = settings.template.every((part) => typeof part === 'string');
+  if (fixed) return checkCheckpointTarget(fs, resolve(settings.filepath), NAME);
+  const first = settings.template[0];
+  const prefix = typeof first === 'string' ? first : '';
+  const folder = dirname(resolve(`${prefix}x`));
+  try {
+    await fs.mkdir(folder);
+  } catch (error) {
+    throw new Error(`${NAME}: cannot create the folder ${folder} for ${settings.filepath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -124,7 +124,35 @@ export async function loadCheckpoint(
       `loadCheckpoint: ${path} holds weights only (saved with saveWeightsOnly); build the model and call loadWeights(model, path)`,
     );
   }
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  checkOptimizer(path, artifacts.trainingConfig);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (error) {
+    throw new Error(`loadCheckpoint: cannot build the model saved in ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * tfjs reports an optimizer it does not know as an "Unknown layer": check it first, so the error
+ * says it is the optimizer.
+ */
+function checkOptimizer(path: string, config: tf.io.TrainingConfig | undefined): void {
+  if (config == null) return;
+  const optimizer = (config as { optimizer_config?: { class_name?: unknown } }).optimizer_config;
+  const name = optimizer?.class_name;
+  const known = tf.serialization.SerializationMap.getMap().classNameMap;
+  if (typeof name === 'string' && Object.hasOwn(known, name)) return;
+  const optimizers = Object.keys(known).filter((key) => {
+    const entry = known[key];
+    return entry !== undefined && (entry[0] as unknown as { prototype: unknown }).prototype instanceof tf.Optimizer;
+  });
+  throw new Error(
+    `loadCheckpoint: ${path} was saved with the optimizer ${JSON.stringify(name)}, which tfjs does not know ` +
+      `(known: ${optimizers.sort().join(', ')}); register it with tf.serialization.registerClass, ` +
+      'or load the weights into a model you compile with loadWeights(model, path)',
+  );
 }
 
 /**

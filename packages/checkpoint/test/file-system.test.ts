@@ -81,13 +81,13 @@ describe('fileSystem', () => {
     const model = tinyModel();
     await assert.rejects(
       saveModel(model, target),
-      /saving checkpoint .*mine: it is an existing directory with other files \(notes\.txt\)/,
+      /saving checkpoint: .*mine holds files rxfit did not write \(notes\.txt\)/,
     );
     assert.equal(await readFile(join(target, 'notes.txt'), 'utf8'), 'keep me');
     await writeFile(join(root, 'file'), 'x');
     await assert.rejects(
       saveModel(model, join(root, 'file')),
-      /saving checkpoint .*file: it exists and is not a directory/,
+      /saving checkpoint: .*file exists and is not a folder \(a regular file\)/,
     );
     release(model);
   });

@@ -415,11 +415,11 @@ describe('modelCheckpoint: with fit', () => {
     await assert.rejects(
       lastValueFrom(
         fit(model, data, { epochs: 2 }).pipe(
-          modelCheckpoint({ filepath, monitor: 'loss', fileSystem: crashingFileSystem(6) }),
+          modelCheckpoint({ filepath, monitor: 'loss', fileSystem: crashingFileSystem(7) }),
           tap((e) => events.push(e)),
         ),
       ),
-      /^TrainingError: Training failed at epoch 0: saving checkpoint .*best: simulated crash at remove \(call 6\)$/,
+      /^TrainingError: Training failed at epoch 0: saving checkpoint .*best: simulated crash at remove \(call 7\)$/,
     );
     const end = events.at(-1);
     assert.equal(end?.type === 'trainEnd' && end.reason, 'failed');

@@ -34,7 +34,12 @@ function appendLogs(
   history: Readonly<Record<string, readonly number[]>>,
   logs: Logs,
 ): Readonly<Record<string, readonly number[]>> {
+  // Spread copies own keys as data properties, and defineProperty writes one: a log key named
+  // `__proto__` or `constructor` stays a plain key instead of reaching the prototype.
   const next: Record<string, readonly number[]> = { ...history };
-  for (const [key, value] of Object.entries(logs)) next[key] = [...(history[key] ?? []), value];
+  for (const [key, value] of Object.entries(logs)) {
+    const values = [...(Object.hasOwn(history, key) ? history[key]! : []), value];
+    Object.defineProperty(next, key, { value: values, enumerable: true, writable: true, configurable: true });
+  }
   return next;
 }

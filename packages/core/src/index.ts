@@ -42,6 +42,24 @@ export {
   type MonitorSettings,
 } from './monitor.js';
 export { epochOrder, seededRandom, type Random } from './seeded-random.js';
-export { syncFolder, writeFileAtomic } from './write-file-atomic.js';
+export { isAtomicTemporary, syncFolder, writeFileAtomic } from './write-file-atomic.js';
+export {
+  checkFileTarget,
+  describeStats,
+  entryKind,
+  kindOfStats,
+  prepareFileTarget,
+  type EntryKind,
+  type FileTargetKind,
+  type FileTargetOptions,
+} from './file-target.js';
+export {
+  checkEntryName,
+  NotRegularFileError,
+  readRegularFile,
+  readRegularFileSync,
+  type ReadRegularFileOptions,
+} from './read-regular-file.js';
+export { weightSpecBytes, type WeightSpecSize } from './weight-bytes.js';
 export { scriptedRun, SCRIPTED_BACKEND, type ScriptedRunOptions } from './testing.js';
 export { effectQueue, type EffectQueue } from './effect-queue.js';

@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // (isAtomicTemporary below recognises this name.)
   try {
     const handle = await open(temporary, 'w');
     try {
@@ -48,4 +49,24 @@ export async function syncFolder(folder: string): Promise<void> {
   } catch {
     // Best effort: the rename itself already happened.
   }
+}
+
+/**
+ * Whether `name` is a temporary file {@link writeFileAtomic} makes for a file named `base` (or for
+ * any file matching `base` when it is a RegExp): a crash can leave one behind, and the operator
+ * that owns `base` may remove it.
+ *
+ * ## Example
+ * ```ts
+ * import { isAtomicTemporary } from '@rxfit/core';
+ * isAtomicTemporary('.backup.json.4242.0a1b2c3d.tmp', 'backup.json'); // true
+ * ```
+ * @param name - An entry of the folder.
+ * @param base - The file name written atomically, or a pattern of such names.
+ * @returns True for a temporary file of `base`.
+ */
+export function isAtomicTemporary(name: string, base: string | RegExp): boolean {
+  const match = /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name);
+  if (!match) return false;
+  return typeof base === 'string' ? match[1] === base : base.test(match[1]!);
 }

@@ -1,14 +1,18 @@
-import { access, constants, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseString } from 'fast-csv';
-import { writeFileAtomic } from '@rxfit/core';
+import { prepareFileTarget, readRegularFile, writeFileAtomic } from '@rxfit/core';
 import { ROW_END, formatRow, rowCells, type CsvDialect } from './format.js';
 import type { CsvRow } from './reducer.js';
 
 /** The file system calls the logger makes; tests may inject failures. */
 export interface CsvFileSystem {
+  /** The file's text, or `undefined` when it does not exist. */
   readText(path: string): Promise<string | undefined>;
   writeAtomically(path: string, content: string): Promise<void>;
+  /**
+   * Called when a run begins, before the first batch: makes sure the file can be written (the
+   * node port creates its folder, and refuses a link or a special file at the path).
+   */
   checkWritable(path: string): Promise<void>;
 }
 
@@ -25,7 +29,7 @@ export interface CsvFileSystem {
 export const nodeFileSystem: CsvFileSystem = {
   async readText(path) {
     try {
-      return await readFile(path, 'utf8');
+      return (await readRegularFile(path)).toString('utf8');
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return undefined;
       throw fileError(path, 'read', error);
@@ -41,11 +45,7 @@ export const nodeFileSystem: CsvFileSystem = {
   },
 
   async checkWritable(path) {
-    try {
-      await access(dirname(path), constants.W_OK);
-    } catch (error) {
-      throw fileError(path, 'write', error);
-    }
+    prepareFileTarget('csvLogger', path, { kind: 'file' });
   },
 };
 

@@ -41,10 +41,11 @@ export interface CsvLoggerOptions {
  * // epoch,loss,lr,val_loss
  * // 0,0.6931471824645996,0.001,0.6920000314712524
  * ```
- * @param filename - The CSV file; its directory must exist.
+ * @param filename - The CSV file; its folder is created when the run begins.
  * @param options - See {@link CsvLoggerOptions}.
  * @returns An operator that passes every event through unchanged; a file error fails the run
- *   with a message naming the file (at the run's start when the directory is missing or not writable).
+ *   with a message naming the file (at the run's start when its folder cannot be created or
+ *   written, or the path is a link or not a regular file).
  * @throws TypeError/RangeError naming the option and value for a bad `filename` or option.
  */
 export function csvLogger(
@@ -88,6 +89,8 @@ export function csvLogger(
         decision: Extract<CsvLoggerDecision, { type: 'open' }>,
       ): Promise<void> => {
         warned = new Set();
+        // Before the first batch: the folder exists (created) and nothing is in the way.
+        await fs.checkWritable(path);
         if (!decision.resume && !append) {
           // Keras opens the file with mode 'w' when the run begins; this also proves it writable.
           await fs.writeAtomically(path, '');
@@ -103,15 +106,13 @@ export function csvLogger(
             file = { text: '', columns: undefined };
             return;
           }
-          await fs.checkWritable(path);
           file = { text, columns: header };
           return;
         }
         const columns = header ?? ['epoch', ...(decision.keys ?? [])];
         const base = header ? text : endLine(text) + (await formatRow(columns, dialect));
         const next = await reconcile({ text: base, columns }, decision.rows, columns, dialect);
-        if (next === text) await fs.checkWritable(path);
-        else await fs.writeAtomically(path, next);
+        if (next !== text) await fs.writeAtomically(path, next);
         file = { text: next, columns };
       };
 

@@ -69,7 +69,10 @@ function formatCell(value: unknown): string {
  * @returns One string per column.
  */
 export function rowCells(columns: readonly string[], epoch: number, logs: Logs): string[] {
-  return columns.map((column) => (column === 'epoch' ? String(epoch) : formatCell(logs[column])));
+  // hasOwn: a column named `constructor` missing from these logs is NA, not Object's constructor.
+  return columns.map((column) =>
+    column === 'epoch' ? String(epoch) : formatCell(Object.hasOwn(logs, column) ? logs[column] : undefined),
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
@@ -284,22 +284,33 @@ describe('csvLogger', () => {
     assert.deepEqual(lines(await readFile(a, 'utf8')), ['epoch,loss,lr', '0,2.0,0.001']);
   });
 
-  it('a missing directory fails the run before its first epoch, naming the file', async () => {
-    const path = join(dir, 'no-such-dir', 'log.csv');
-    const { events, error } = await collect(scriptedRun([{ loss: 1 }]).pipe(csvLogger(path)));
-    assert.ok(error instanceof Error);
-    assert.match(
-      error.message,
-      /csvLogger: cannot write '.*no-such-dir\/log\.csv': the directory '.*no-such-dir' does not exist/,
-    );
-    assert.equal(
-      events.some((e) => e.type === 'epochBegin'),
-      false,
-    );
-    const appending = await collect(
-      scriptedRun([{ loss: 1 }]).pipe(csvLogger(path, { append: true })),
-    );
-    assert.match(String(appending.error), /cannot write '.*no-such-dir\/log\.csv'/);
+  it('creates a missing folder when the run begins (issue 11, item 5)', { timeout: 10_000 }, async () => {
+    const path = join(dir, 'no-such-dir', 'deeper', 'log.csv');
+    await lastValueFrom(scriptedRun([{ loss: 1 }]).pipe(csvLogger(path)));
+    assert.deepEqual(lines(await readFile(path, 'utf8')), ['epoch,loss,lr', '0,1.0,0.001']);
+  });
+
+  it('refuses a link, a FIFO or a folder at the path before the first epoch, and leaves the target alone', { timeout: 10_000 }, async () => {
+    const target = fresh('someone-elses.txt');
+    await writeFile(target, 'keep me');
+    const link = fresh('link.csv');
+    await symlink(target, link);
+    const fifo = fresh('fifo.csv');
+    execFileSync('mkfifo', [fifo]);
+    const folder = fresh('folder.csv');
+    await mkdir(folder);
+    for (const [path, why] of [
+      [link, /is a symbolic link/],
+      [fifo, /exists and is not a regular file \(a special file\)/],
+      [folder, /exists and is not a regular file \(a folder\)/],
+    ] as const) {
+      for (const append of [false, true]) {
+        const { events, error } = await collect(scriptedRun([{ loss: 1 }]).pipe(csvLogger(path, { append })));
+        assert.match(String(error), new RegExp(`csvLogger: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${why.source}`));
+        assert.equal(events.some((e) => e.type === 'epochBegin'), false);
+      }
+    }
+    assert.equal(await readFile(target, 'utf8'), 'keep me');
   });
 
   it('a parent that is a file fails a real run clearly (trainEnd failed)', async () => {
@@ -314,7 +325,7 @@ describe('csvLogger', () => {
     );
     assert.match(
       String(error),
-      /Training failed at epoch 0: csvLogger: cannot write '.*file\/log\.csv': a part of '.*file' is not a directory/,
+      /Training failed at epoch 0: csvLogger: cannot create the folder .*file for .*file\/log\.csv: /,
     );
     const end = events.at(-1);
     assert.equal(end?.type === 'trainEnd' && end.reason, 'failed');

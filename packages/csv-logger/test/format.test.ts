@@ -79,4 +79,9 @@ describe('formatRow: Python csv.excel quoting through fast-csv', () => {
       );
     });
   }
+  it('writes NA for a column named like an Object.prototype member that a row lacks', () => {
+    assert.deepEqual(rowCells(['epoch', 'constructor', 'toString'], 1, { loss: 1 }), ['1', 'NA', 'NA']);
+    const logs = JSON.parse('{"__proto__": 2}') as Record<string, number>;
+    assert.deepEqual(rowCells(['epoch', '__proto__'], 0, logs), ['0', '2.0']);
+  });
 });

@@ -1,6 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { deleteBackup, saveBackup } from './backup-store.js';
+import { checkBackupFolder, deleteBackup, readBackupSync, saveBackup } from './backup-store.js';
 
 /** Options of {@link backupAndRestore}. */
 export interface BackupAndRestoreOptions {
@@ -33,7 +33,9 @@ const BY = 'backupAndRestore';
  * ```
  * @param options - See {@link BackupAndRestoreOptions}.
  * @returns An operator that passes every event through unchanged.
- * @throws TypeError at call time for bad options; the run fails when a backup cannot be written.
+ * @throws TypeError at call time for bad options. The stream errors on `trainBegin` when `dir` is
+ *   a link, holds files a backup does not write, or holds a backup of another run (the operators
+ *   after this one never see the run begin); the run fails when a backup cannot be written.
  */
 export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOperatorFunction<TrainingEvent> {
   if (typeof options !== 'object' || options === null) {
@@ -61,11 +63,32 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
       const fail = (what: string) => (error: unknown) => {
         throw new Error(`${BY}: cannot ${what} the backup in ${dir}: ${(error as Error).message}`, { cause: error });
       };
+      /**
+       * trainBegin: the folder is usable, and holds no backup this run was not resumed from.
+       * Synchronous, and thrown: the run fails on this very event, so the operators after this
+       * one never see the run begin (a CSV logger does not empty its file for a run that fails).
+       */
+      const checkFolder = (runId: string): void => {
+        checkBackupFolder(BY, dir);
+        const found = readBackupSync(dir);
+        if (found && found.runId !== runId) {
+          throw new Error(
+            `${BY}: ${dir} holds a backup of run ${found.runId} (${found.completed ? 'completed' : `interrupted after epoch ${found.epoch}`}), ` +
+              'and this run was not resumed from it. To continue that run, wrap the run in ' +
+              `resumable({ dir: ${JSON.stringify(dir)}, model, log }, (resume) => fit(model, data, { ...options, ...resume })); ` +
+              'to start afresh, delete the folder. The backup is left as it is.',
+          );
+        }
+      };
 
       return source.pipe(
         tap((event) => {
           const control = controlOf(event, 'backupAndRestore');
           if (!control) return;
+          if (event.type === 'trainBegin') {
+            checkFolder(event.runId);
+            return;
+          }
           if (event.type === 'epochEnd') {
             lastEpochEnd = event.epoch;
             learningRate = event.logs['lr'] ?? control.learningRate;

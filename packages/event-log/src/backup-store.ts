@@ -1,12 +1,58 @@
 import * as tf from '@tensorflow/tfjs';
-import { setLearningRate, syncFolder, writeFileAtomic } from '@rxfit/core';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import {
+  checkEntryName,
+  isAtomicTemporary,
+  prepareFileTarget,
+  readRegularFile,
+  readRegularFileSync,
+  setLearningRate,
+  syncFolder,
+  weightSpecBytes,
+  writeFileAtomic,
+} from '@rxfit/core';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The schema of `backup.json`. */
 export const BACKUP_SCHEMA = 'rxfit.backup';
 const BACKUP_VERSION = 1;
 const META_FILE = 'backup.json';
+/** The weights files a backup writes: `weights-<epoch>.bin`, `weights-<epoch>-final.bin`. */
+const WEIGHTS_FILE = /^weights-\d+(-final)?\.bin$/;
+/** `backup.json` is read whole: far larger is not a backup. */
+const MAX_META_BYTES = 64 << 20;
+
+/**
+ * The entries of a backup folder that rxfit writes: `backup.json`, the weights files, and the
+ * temporary files a killed save may leave behind. Anything else in the folder is the user's, and
+ * makes `backupAndRestore` refuse the folder.
+ *
+ * ## Example
+ * ```ts
+ * import { isBackupEntry } from '@rxfit/event-log';
+ * isBackupEntry('weights-3.bin'); // true
+ * isBackupEntry('precious.txt'); // false
+ * ```
+ * @param name - An entry of the folder.
+ * @returns True for a file a backup writes.
+ */
+export function isBackupEntry(name: string): boolean {
+  return (
+    name === META_FILE ||
+    WEIGHTS_FILE.test(name) ||
+    isAtomicTemporary(name, META_FILE) ||
+    isAtomicTemporary(name, WEIGHTS_FILE)
+  );
+}
+
+/**
+ * Checks that `dir` can hold a backup: creates its parent, refuses a link, a file, or a folder
+ * with files a backup does not write (they would be deleted with the backup).
+ * @throws Error naming the folder and what is in it.
+ */
+export function checkBackupFolder(owner: string, dir: string): void {
+  prepareFileTarget(owner, dir, { kind: 'folder', owns: isBackupEntry });
+}
 
 /** Where a run stood when its backup was taken: `backup.json` in the backup folder. */
 export interface BackupMeta {
@@ -75,6 +121,7 @@ export async function saveBackup(dir: string, model: tf.LayersModel, position: B
     // getWeights returns the variables themselves, except for fresh tensors such as Adam's `iter`.
     for (const { tensor } of optimizerTensors) if (!(tensor instanceof tf.Variable)) tensor.dispose();
   }
+  // The folder was checked when the run began (checkBackupFolder); a file added since is left alone.
   await mkdir(dir, { recursive: true });
   const weightsFile = `weights-${position.epoch}${position.completed ? '-final' : ''}.bin`;
   const data = new Uint8Array(encodedModel.data.byteLength + encodedOptimizer.data.byteLength);
@@ -96,8 +143,9 @@ export async function saveBackup(dir: string, model: tf.LayersModel, position: B
   };
   await writeFileAtomic(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
   await syncFolder(dir);
+  // Only what a backup writes is removed: older weights files and temporary files of killed saves.
   for (const name of await readdir(dir)) {
-    if (name !== META_FILE && name !== weightsFile) await rm(join(dir, name), { force: true, recursive: true });
+    if (name !== META_FILE && name !== weightsFile && isBackupEntry(name)) await rm(join(dir, name), { force: true });
   }
   return meta;
 }
@@ -119,21 +167,62 @@ export async function readBackup(dir: string): Promise<BackupMeta | undefined> {
   const path = join(dir, META_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path, { maxBytes: MAX_META_BYTES, followLinks: false })).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`backup ${path}: cannot read it: ${(error as Error).message}`, { cause: error });
+    return missingOrFail(path, error);
   }
-  let meta: BackupMeta;
+  return parseBackup(text, path);
+}
+
+/** {@link readBackup}, synchronous: `backupAndRestore` checks the folder on the `trainBegin` event itself. */
+export function readBackupSync(dir: string): BackupMeta | undefined {
+  const path = join(dir, META_FILE);
+  let text: string;
   try {
-    meta = JSON.parse(text) as BackupMeta;
+    text = readRegularFileSync(path, { maxBytes: MAX_META_BYTES, followLinks: false }).toString('utf8');
+  } catch (error) {
+    return missingOrFail(path, error);
+  }
+  return parseBackup(text, path);
+}
+
+function missingOrFail(path: string, error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw new Error(`backup ${path}: cannot read it: ${(error as Error).message}`, { cause: error });
+}
+
+/** Checks `backup.json`'s text field by field: every error names the file and the entry. */
+function parseBackup(text: string, path: string): BackupMeta {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
   } catch (error) {
     throw new Error(`backup ${path}: not JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (meta?.schema !== BACKUP_SCHEMA || meta.version !== BACKUP_VERSION) {
+  const record = (typeof meta === 'object' && meta !== null ? meta : {}) as Partial<Record<keyof BackupMeta, unknown>>;
+  if (record.schema !== BACKUP_SCHEMA || record.version !== BACKUP_VERSION) {
     throw new Error(`backup ${path}: not an rxfit backup of version ${BACKUP_VERSION}`);
   }
-  return meta;
+  const fail = (entry: string, why: string): never => {
+    throw new Error(`backup ${path}: ${entry} ${why}`);
+  };
+  try {
+    checkEntryName(record.weightsFile);
+  } catch (error) {
+    fail('weightsFile', `is refused: ${(error as Error).message}`);
+  }
+  if (!WEIGHTS_FILE.test(record.weightsFile as string)) fail('weightsFile', `is not a backup's weights file: ${JSON.stringify(record.weightsFile)}`);
+  for (const key of ['runId', 'optimizer'] as const) {
+    if (typeof record[key] !== 'string') fail(key, `must be a string, got ${JSON.stringify(record[key])}`);
+  }
+  for (const key of ['epoch', 'nextEpoch', 'lastSeq'] as const) {
+    if (!Number.isSafeInteger(record[key]) || (record[key] as number) < -1) fail(key, `must be an integer, got ${JSON.stringify(record[key])}`);
+  }
+  if (typeof record.learningRate !== 'number') fail('learningRate', `must be a number, got ${JSON.stringify(record.learningRate)}`);
+  for (const key of ['modelWeights', 'optimizerWeights', 'optimizerWeightNames'] as const) {
+    if (!Array.isArray(record[key])) fail(key, `must be an array, got ${JSON.stringify(record[key])}`);
+  }
+  return record as unknown as BackupMeta;
 }
 
 /**
@@ -146,11 +235,22 @@ export async function restoreBackup(dir: string, meta: BackupMeta, model: tf.Lay
   if (optimizer.getClassName() !== meta.optimizer) {
     throw new Error(`backup ${dir}: it holds the state of a ${meta.optimizer} optimizer, the model has a ${optimizer.getClassName()}`);
   }
-  const bytes = await readFile(join(dir, meta.weightsFile));
-  const modelBytes = meta.modelWeights.reduce((n, spec) => n + byteSize(spec), 0);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const modelMap = tf.io.decodeWeights(buffer.slice(0, modelBytes), [...meta.modelWeights]);
-  const optimizerMap = tf.io.decodeWeights(buffer.slice(modelBytes), [...meta.optimizerWeights]);
+  const weightsPath = join(dir, meta.weightsFile);
+  let modelMap: tf.NamedTensorMap;
+  let optimizerMap: tf.NamedTensorMap;
+  try {
+    const modelBytes = specBytes(meta.modelWeights);
+    const expected = modelBytes + specBytes(meta.optimizerWeights);
+    const bytes = await readRegularFile(weightsPath, { maxBytes: expected, followLinks: false });
+    if (bytes.byteLength !== expected) {
+      throw new Error(`it has ${bytes.byteLength} bytes, the backup's weights need ${expected} (a truncated file)`);
+    }
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    modelMap = tf.io.decodeWeights(buffer.slice(0, modelBytes), [...meta.modelWeights]);
+    optimizerMap = tf.io.decodeWeights(buffer.slice(modelBytes), [...meta.optimizerWeights]);
+  } catch (error) {
+    throw new Error(`backup ${dir}: cannot read its weights file ${weightsPath}: ${(error as Error).message}`, { cause: error });
+  }
   const modelTensors = meta.modelWeights.map((spec) => modelMap[spec.name]!);
   const optimizerTensors = meta.optimizerWeights.map((spec, i) => ({
     name: meta.optimizerWeightNames[i] ?? spec.name,
@@ -180,16 +280,32 @@ export async function restoreBackup(dir: string, meta: BackupMeta, model: tf.Lay
   }
 }
 
-function byteSize(spec: tf.io.WeightsManifestEntry): number {
-  const count = spec.shape.reduce((a, b) => a * b, 1);
-  const bytesPer = spec.dtype === 'bool' ? 1 : 4;
-  return count * bytesPer;
+function specBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((n, spec) => {
+    const size = weightSpecBytes(spec);
+    if (size === undefined) throw new TypeError(`weight ${JSON.stringify(spec.name)} is a string weight, which backups do not hold`);
+    return n + size;
+  }, 0);
 }
 
-/** Removes a backup folder (after a run that ended). */
+/**
+ * Removes a backup (after a run that ended): its own files only, then the folder when that left
+ * it empty. A file someone put there meanwhile stays, and so does the folder.
+ */
 export async function deleteBackup(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
   // backup.json first: a kill in the middle leaves no backup rather than one without weights.
   await rm(join(dir, META_FILE), { force: true });
   await syncFolder(dir);
-  await rm(dir, { recursive: true, force: true });
+  for (const name of names) if (name !== META_FILE && isBackupEntry(name)) await rm(join(dir, name), { force: true });
+  await rmdir(dir).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw error;
+  });
 }

@@ -103,7 +103,9 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
               else if (buffered >= maxBufferBytes) flush(false);
             } catch (cause) {
               broken = true;
-              const error = new Error(`eventLog: cannot write ${path}: ${(cause as Error).message}`, { cause });
+              const message = (cause as Error).message;
+              // The target checks already name the operator and the file.
+              const error = new Error(message.startsWith(`${BY}: `) ? message : `${BY}: cannot write ${path}: ${message}`, { cause });
               if (control) control.defer(Promise.reject(error));
               else {
                 subscriber.error(error);

@@ -3,7 +3,7 @@ export { readEventLog, listRuns, type ReadEventLogOptions } from './read-event-l
 export { LOG_SCHEMA, LOG_VERSION, type LogHeader } from './format.js';
 export type { LogFileIo } from './log-file.js';
 export { backupAndRestore, type BackupAndRestoreOptions } from './backup-and-restore.js';
-export { readBackup, BACKUP_SCHEMA, type BackupMeta } from './backup-store.js';
+export { isBackupEntry, readBackup, BACKUP_SCHEMA, type BackupMeta } from './backup-store.js';
 export { resumable, RESUMED_EVENT, type ResumableOptions, type ResumePoint, type ResumedData } from './resumable.js';
 export { replayAsRun, simulate, whatIf, type WhatIfResult } from './what-if.js';
 export {

@@ -1,5 +1,5 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { describeStats, prepareFileTarget } from '@rxfit/core';
 import { checkHeader, headerLine } from './format.js';
 
 /** How a log file is written; a port so tests can simulate a crash in the middle of a write. */
@@ -54,18 +54,27 @@ function firstLine(fd: number, size: number): string | undefined {
   return undefined;
 }
 
+// 'a+' that neither follows a final link (a dangling one would create its target) nor waits
+// for a writer when the path is a FIFO.
+const APPEND_FLAGS =
+  constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
 /**
  * Opens (creating it and its folder when needed) a log for appending. A new or empty file gets
  * the header line. A file whose last line has no newline was torn by a crash during a write:
- * the torn tail is cut off so the next lines do not glue onto it and break the file.
- * @throws Error naming the file when it is not an rxfit v1 log.
+ * the torn tail is cut off so the next lines do not glue onto it and break the file. A symbolic
+ * link or a special file at `path` is refused: the log never writes, creates or cuts a file
+ * through a link.
+ * @throws Error naming the file when it is not an rxfit v1 log, a link or a special file.
  */
 export function openLog(path: string, io: LogFileIo): OpenedLog {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'a+');
+  prepareFileTarget('eventLog', path, { kind: 'file' });
+  const fd = openSync(path, APPEND_FLAGS, 0o666);
   try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`eventLog: ${path} is not a regular file (${describeStats(stats)})`);
     const repairs: string[] = [];
-    let size = fstatSync(fd).size;
+    let size = stats.size;
     if (size > 0) {
       const header = firstLine(fd, size);
       if (header === undefined) {

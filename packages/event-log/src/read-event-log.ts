@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Observable } from 'rxjs';
-import type { TrainingEvent } from '@rxfit/core';
+import { readRegularFile, type TrainingEvent } from '@rxfit/core';
 import { parseLog, type LogLine } from './format.js';
 import { initialState, reduce, type RunSummary } from './reducer.js';
 
@@ -21,7 +20,8 @@ const defaultWarning = (message: string): void => process.emitWarning(message, '
 export async function readLogLines(path: string, onWarning: (message: string) => void = defaultWarning): Promise<LogLine[]> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // A regular file only: a FIFO or a link to a device would hang the reader or fill memory.
+    bytes = await readRegularFile(path);
   } catch (error) {
     throw new Error(`readEventLog: cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }

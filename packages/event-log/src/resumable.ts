@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { concat, defer, from, switchMap, tap, type Observable } from 'rxjs';
 import { open } from 'node:fs/promises';
-import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
 import { readBackup, restoreBackup, type BackupMeta } from './backup-store.js';
 import { readLogLines } from './read-event-log.js';
 
@@ -60,7 +60,8 @@ async function rewindLog(path: string, meta: BackupMeta, onWarning?: (message: s
     );
   }
   // Events after the backup belong to the unfinished epoch, which runs again: drop them (and a
-  // torn tail) so the rerun's events are not logged twice.
+  // torn tail) so the rerun's events are not logged twice. Never through a link (eventLog's rule).
+  prepareFileTarget('resumable', path, { kind: 'file' });
   const handle = await open(path, 'r+');
   try {
     await handle.truncate(lines[cut]!.end);

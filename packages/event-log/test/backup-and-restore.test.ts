@@ -65,8 +65,8 @@ describe('backupAndRestore + resumable', () => {
     first.dispose();
 
     // What a kill during a save leaves behind: temp files, which no reader trusts.
-    await writeFile(join(backup, 'weights-3.bin.tmp-999'), 'half');
-    await writeFile(join(backup, 'backup.json.tmp-999'), '{"schema":');
+    await writeFile(join(backup, '.weights-3.bin.999.0a1b2c3d.tmp'), 'half');
+    await writeFile(join(backup, '.backup.json.999.0a1b2c3d.tmp'), '{"schema":');
 
     // A new process, crashing again when epoch 5 begins: the resume of a resumed run.
     const middle = tinyModel(7);

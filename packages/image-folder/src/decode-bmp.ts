@@ -1,24 +1,31 @@
 import type { ImagePixels } from './image-pixels.js';
 
+/** A BMP's header fields that decoding needs. */
+export interface BmpHeader {
+  readonly view: DataView;
+  readonly offset: number;
+  readonly headerSize: number;
+  readonly width: number;
+  readonly height: number;
+  readonly topDown: boolean;
+  readonly bpp: number;
+  readonly compression: number;
+  readonly colours: number;
+}
+
 /**
- * Decodes a Windows BMP, which the prebuilt sharp cannot read although Keras lists `.bmp`:
- * uncompressed 1/4/8-bit palette, 16/24/32-bit, and `BI_BITFIELDS` masks; bottom-up or top-down.
- * Like Pillow, 32-bit `BI_RGB` images are RGB (the fourth byte is ignored) and a bit-field image
- * with an alpha mask is RGBA. RLE-compressed BMPs are rejected.
+ * Reads a BMP's header: its size, read before any pixel is decoded.
  *
  * ## Example
  * ```ts
- * import { decodeBmp } from '@rxfit/image-folder';
- * import { readFileSync } from 'node:fs';
- * const img = decodeBmp(readFileSync('photo.bmp'));
+ * import { bmpHeader } from '@rxfit/image-folder';
+ * const { width, height } = bmpHeader(bytes);
  * ```
- *
- * @param buf - the file's bytes
- * @param maxPixels - reject larger images before allocating (decompression bombs)
- * @returns uint8 pixels (3 or 4 channels)
- * @throws Error for malformed, truncated or RLE-compressed files
+ * @param buf - the file's bytes (the first 54 are enough)
+ * @returns the header
+ * @throws Error for a file that is not a BMP or a malformed header
  */
-export function decodeBmp(buf: Uint8Array, maxPixels = Infinity): ImagePixels<Uint8Array> {
+export function bmpHeader(buf: Uint8Array): BmpHeader {
   if (buf.length < 26 || buf[0] !== 0x42 || buf[1] !== 0x4d) throw new Error('not a BMP file');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const offset = view.getUint32(10, true);
@@ -40,9 +47,31 @@ export function decodeBmp(buf: Uint8Array, maxPixels = Infinity): ImagePixels<Ui
     compression = view.getUint32(30, true);
     colours = view.getUint32(46, true);
   }
-  const topDown = rawHeight < 0;
   const height = Math.abs(rawHeight);
   if (width < 1 || height < 1) throw new Error('malformed BMP header');
+  return { view, offset, headerSize, width, height, topDown: rawHeight < 0, bpp, compression, colours };
+}
+
+/**
+ * Decodes a Windows BMP, which the prebuilt sharp cannot read although Keras lists `.bmp`:
+ * uncompressed 1/4/8-bit palette, 16/24/32-bit, and `BI_BITFIELDS` masks; bottom-up or top-down.
+ * Like Pillow, 32-bit `BI_RGB` images are RGB (the fourth byte is ignored) and a bit-field image
+ * with an alpha mask is RGBA. RLE-compressed BMPs are rejected.
+ *
+ * ## Example
+ * ```ts
+ * import { decodeBmp } from '@rxfit/image-folder';
+ * import { readFileSync } from 'node:fs';
+ * const img = decodeBmp(readFileSync('photo.bmp'));
+ * ```
+ *
+ * @param buf - the file's bytes
+ * @param maxPixels - reject larger images before allocating (decompression bombs)
+ * @returns uint8 pixels (3 or 4 channels)
+ * @throws Error for malformed, truncated or RLE-compressed files
+ */
+export function decodeBmp(buf: Uint8Array, maxPixels = Infinity): ImagePixels<Uint8Array> {
+  const { view, offset, headerSize, width, height, topDown, bpp, compression, colours } = bmpHeader(buf);
   if (width * height > maxPixels) throw new Error('Input image exceeds pixel limit');
   if (compression !== 0 && compression !== 3 && compression !== 6) {
     throw new Error(`unsupported BMP compression ${compression}`);

@@ -13,7 +13,7 @@ import type { ImagePixels } from './image-pixels.js';
  * ```
  */
 export interface DecodeOptions {
-  /** Reject images with more pixels than this (decompression bombs); `false` = no limit. */
+  /** Reject images with more pixels than this (decompression bombs); `false` = no limit. @default 25000000 */
   readonly limitInputPixels?: number | false;
   /** Resize in libvips to this `[height, width]` (shrink-on-load, not Pillow-exact). */
   readonly resize?: {
@@ -25,8 +25,7 @@ export interface DecodeOptions {
   };
 }
 
-/** sharp's default pixel limit (0x3FFF × 0x3FFF). */
-const DEFAULT_LIMIT = 268402689;
+import { DEFAULT_LIMIT_INPUT_PIXELS as DEFAULT_LIMIT } from './image-header.js';
 
 /**
  * Decodes image bytes to uint8 pixels with 1–4 channels: sharp/libvips for JPEG, PNG, GIF (first

@@ -59,6 +59,8 @@ export interface DiscoveryOptions {
   readonly allowEmptyClasses?: boolean;
   /** Allowed endings. @default IMAGE_EXTENSIONS */
   readonly extensions?: readonly string[];
+  /** Told about each folder that cannot be read (its images are left out). @default none */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -144,6 +146,7 @@ async function isDirectory(path: string): Promise<boolean> {
 async function walk(
   top: string,
   followLinks: boolean,
+  onWarning: (message: string) => void,
 ): Promise<{ root: string; files: string[] }[]> {
   const result: { root: string; files: string[] }[] = [];
   const seen = new Set<string>();
@@ -157,8 +160,11 @@ async function walk(
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return; // os.walk ignores unreadable directories
+    } catch (error) {
+      // os.walk skips unreadable directories silently; here the skip is told.
+      const code = (error as NodeJS.ErrnoException).code;
+      onWarning(`cannot read the folder "${dir}"${code ? ` (${code})` : ''}: its images are left out`);
+      return;
     }
     const files: string[] = [];
     const dirs: string[] = [];
@@ -226,10 +232,11 @@ export async function discoverImages(
   for (let ci = 0; ci < classNames.length; ci++) {
     const name = classNames[ci]!;
     const classDir = join(directory, name);
-    if (!(await isDirectory(classDir)) && !options.allowEmptyClasses) {
+    const exists = await isDirectory(classDir);
+    if (!exists && !options.allowEmptyClasses) {
       throw new Error(`imageFolder: class folder "${classDir}" does not exist`);
     }
-    const walked = await walk(classDir, followLinks);
+    const walked = exists ? await walk(classDir, followLinks, options.onWarning ?? (() => undefined)) : [];
     walked.sort((a, b) => compareCodePoints(a.root, b.root));
     const found: string[] = [];
     for (const { root, files } of walked) {

@@ -176,6 +176,7 @@ export async function imageFolder(
     validationSplit: o.validationSplit,
     subset: o.subset,
     allowEmptyClasses: o.allowEmptyClasses,
+    onWarning: warn,
   });
   if (found.filenames.length === 0) {
     const which = o.subset ? ` in subset '${o.subset}' (validationSplit ${o.validationSplit})` : '';
@@ -201,6 +202,7 @@ export async function imageFolder(
     cval: o.cval,
     rescale: o.rescale,
     limitInputPixels: o.limitInputPixels,
+    maxBatchPixels: o.maxBatchPixels,
     concurrency: o.concurrency,
   };
   const channels = o.colorMode === 'grayscale' ? 1 : o.colorMode === 'rgba' ? 4 : 3;

@@ -43,3 +43,13 @@ export {
   type ResolvedOptions,
 } from './resolve-options.js';
 export { createWorkerPool, type WorkerPool } from './worker-pool.js';
+export { bmpHeader, type BmpHeader } from './decode-bmp.js';
+export { netpbmHeader } from './decode-netpbm.js';
+export {
+  checkImagePixels,
+  DEFAULT_LIMIT_INPUT_PIXELS,
+  DEFAULT_MAX_BATCH_PIXELS,
+  imageSize,
+  pixelBudget,
+  readImageFile,
+} from './image-header.js';

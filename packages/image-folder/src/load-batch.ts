@@ -2,7 +2,14 @@ import { applyTransform } from './apply-transform.js';
 import type { FillMode } from './affine-transform.js';
 import type { ColorMode } from './convert-color.js';
 import { channelsOf } from './convert-color.js';
-import { loadImage } from './load-image.js';
+import {
+  checkImagePixels,
+  DEFAULT_MAX_BATCH_PIXELS,
+  imageSize,
+  pixelBudget,
+  readImageFile,
+} from './image-header.js';
+import { decodeCheckedImage } from './load-image.js';
 import type { TransformParams } from './random-transform.js';
 import type { Interpolation } from './resize-image.js';
 
@@ -13,7 +20,7 @@ import type { Interpolation } from './resize-image.js';
  * ```ts
  * import type { BatchConfig } from '@rxfit/image-folder';
  * const c: BatchConfig = { height: 64, width: 64, colorMode: 'rgb', interpolation: 'nearest', keepAspectRatio: false, fastResize: false,
- *   fillMode: 'nearest', cval: 0, rescale: 1 / 255, limitInputPixels: 268402689, concurrency: 4 };
+ *   fillMode: 'nearest', cval: 0, rescale: 1 / 255, limitInputPixels: 25_000_000, maxBatchPixels: 25_000_000, concurrency: 4 };
  * ```
  */
 export interface BatchConfig {
@@ -27,6 +34,8 @@ export interface BatchConfig {
   readonly cval: number;
   readonly rescale: number | null;
   readonly limitInputPixels: number | false;
+  /** Source pixels (from the headers) decoded at the same time in the batch; `false` = no bound. @default 25000000 */
+  readonly maxBatchPixels?: number | false;
   /** Images decoded at once. */
   readonly concurrency: number;
 }
@@ -54,15 +63,17 @@ export interface LoadedBatch {
 
 /**
  * Loads, augments and rescales the files of one batch into a float32 `[b, h, w, c]` array, with
- * `config.concurrency` decodes in flight (decoding runs on libvips/libuv threads; the JavaScript
- * resize and augmentation run between awaits, one image at a time).
+ * up to `config.concurrency` decodes in flight (decoding runs on libvips/libuv threads; the
+ * JavaScript resize and augmentation run between awaits, one image at a time). Each file's header
+ * is read first: an image over `limitInputPixels` fails without being decoded, and decodes in
+ * flight hold at most `maxBatchPixels` source pixels together.
  *
  * ## Example
  * ```ts
  * import { loadBatch } from '@rxfit/image-folder';
  * const { x } = await loadBatch(['a.png', 'b.png'], [null, null], { height: 32, width: 32, colorMode: 'rgb',
  *   interpolation: 'nearest', keepAspectRatio: false, fastResize: false, fillMode: 'nearest', cval: 0, rescale: 1 / 255,
- *   limitInputPixels: 268402689, concurrency: 4 });
+ *   limitInputPixels: 25_000_000, maxBatchPixels: 25_000_000, concurrency: 4 });
  * ```
  *
  * @param files - absolute paths
@@ -79,20 +90,25 @@ export async function loadBatch(
   const slots = new Float32Array(files.length * per);
   const ok = new Uint8Array(files.length);
   const failures: { index: number; file: string; message: string }[] = [];
+  const budget = pixelBudget(config.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS);
   let next = 0;
   const work = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
       const file = files[i]!;
       try {
-        const img = await loadImage(file, {
-          targetSize: [config.height, config.width],
-          colorMode: config.colorMode,
-          interpolation: config.interpolation,
-          keepAspectRatio: config.keepAspectRatio,
-          fastResize: config.fastResize,
-          limitInputPixels: config.limitInputPixels,
-        });
+        const bytes = await readImageFile(file, config.limitInputPixels);
+        const pixels = checkImagePixels(await imageSize(bytes), config.limitInputPixels);
+        const img = await budget.use(pixels, () =>
+          decodeCheckedImage(bytes, {
+            targetSize: [config.height, config.width],
+            colorMode: config.colorMode,
+            interpolation: config.interpolation,
+            keepAspectRatio: config.keepAspectRatio,
+            fastResize: config.fastResize,
+            limitInputPixels: config.limitInputPixels,
+          }),
+        );
         const out = slots.subarray(i * per, (i + 1) * per);
         const p = params[i];
         if (p)

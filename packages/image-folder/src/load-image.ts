@@ -1,6 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { convertColor, type ColorMode } from './convert-color.js';
 import { decodeImage } from './decode-image.js';
+import {
+  checkImagePixels,
+  DEFAULT_LIMIT_INPUT_PIXELS,
+  imageSize,
+  readImageFile,
+} from './image-header.js';
 import type { ImagePixels } from './image-pixels.js';
 import { aspectCropBox, resizeImage, type Interpolation } from './resize-image.js';
 
@@ -24,7 +29,10 @@ export interface LoadImageOptions {
   readonly keepAspectRatio?: boolean;
   /** Resize inside libvips (JPEG shrink-on-load): faster, not Pillow-exact. @default false */
   readonly fastResize?: boolean;
-  /** Pixel limit against decompression bombs; `false` = none. @default 268402689 */
+  /**
+   * Pixel limit against decompression bombs, checked from the header before decoding; `false` =
+   * none. @default 25000000 (25 megapixels)
+   */
   readonly limitInputPixels?: number | false;
 }
 
@@ -50,16 +58,32 @@ const SHARP_KERNEL = {
  * @param source - a path or the file's bytes
  * @param options - target size, colour mode, interpolation
  * @returns uint8 pixels `[h, w, c]`
- * @throws Error when the file cannot be read or decoded
+ * @throws Error when the file cannot be read (not a regular file: a FIFO, a device) or decoded;
+ *   RangeError when its header declares more pixels than `limitInputPixels`
  */
 export async function loadImage(
   source: string | Uint8Array,
   options: LoadImageOptions = {},
 ): Promise<ImagePixels<Uint8Array>> {
-  const buf = typeof source === 'string' ? await readFile(source) : source;
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  const buf = typeof source === 'string' ? await readImageFile(source, limit) : source;
+  // The header's size is checked before any pixel is decoded.
+  checkImagePixels(await imageSize(buf), limit);
+  return decodeCheckedImage(buf, options);
+}
+
+/**
+ * {@link loadImage} for bytes whose header size the caller already checked (`loadBatch` reads it
+ * once, for the pixel limit and the batch budget).
+ * @internal
+ */
+export async function decodeCheckedImage(
+  buf: Uint8Array,
+  options: LoadImageOptions = {},
+): Promise<ImagePixels<Uint8Array>> {
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   const colorMode = options.colorMode ?? 'rgb';
   const interpolation = options.interpolation ?? 'nearest';
-  const limit = options.limitInputPixels ?? 268402689;
   const target = options.targetSize;
   if (options.fastResize && target) {
     const kernel = SHARP_KERNEL[interpolation as keyof typeof SHARP_KERNEL];

@@ -5,6 +5,7 @@ import type { ColorMode } from './convert-color.js';
 import type { ClassMode } from './encode-labels.js';
 import type { AugmentationSettings } from './random-transform.js';
 import type { Interpolation } from './resize-image.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_MAX_BATCH_PIXELS } from './image-header.js';
 
 /**
  * Options of {@link imageFolder}: Keras' `ImageDataGenerator(...)` and `.flow_from_directory(...)`
@@ -57,8 +58,16 @@ export interface ImageFolderOptions extends AugmentationSettings {
   readonly concurrency?: number;
   /** Resize inside libvips (shrink-on-load): faster, not Keras-exact. @default false */
   readonly fastResize?: boolean;
-  /** Largest accepted image in pixels (decompression bombs); `false` = no limit. @default 268402689 */
+  /**
+   * Largest accepted image in pixels, checked from its header before decoding (decompression
+   * bombs); `false` = no limit. @default 25000000 (25 megapixels)
+   */
   readonly limitInputPixels?: number | false;
+  /**
+   * Source pixels one batch decodes at the same time: images that do not fit wait for others to
+   * finish, so a batch's decode memory stays bounded; `false` = no bound. @default 25000000
+   */
+  readonly maxBatchPixels?: number | false;
   /** What to do with an image that cannot be decoded. @default 'error' */
   readonly onInvalidImage?: 'error' | 'skip';
   /** Accept class folders without images, as Keras does. @default false */
@@ -199,6 +208,7 @@ const KNOWN = new Set([
   'concurrency',
   'fastResize',
   'limitInputPixels',
+  'maxBatchPixels',
   'onInvalidImage',
   'allowEmptyClasses',
   'logger',
@@ -314,7 +324,8 @@ export function resolveOptions(options: ImageFolderOptions = {}): ResolvedOption
       `imageFolder: fastResize supports interpolation 'nearest', 'bilinear', 'bicubic' or 'lanczos', got '${interpolation}'`,
     );
   }
-  const limit = o.limitInputPixels ?? 268402689;
+  const limit = o.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  const batchPixels = o.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
   return {
     targetSize: Object.freeze<[number, number]>([targetSize[0], targetSize[1]]),
     colorMode,
@@ -372,6 +383,10 @@ export function resolveOptions(options: ImageFolderOptions = {}): ResolvedOption
     fastResize,
     limitInputPixels:
       limit === false ? false : integer('limitInputPixels', limit, 1, 'an integer ≥ 1 or false'),
+    maxBatchPixels:
+      batchPixels === false
+        ? false
+        : integer('maxBatchPixels', batchPixels, 1, 'an integer ≥ 1 or false'),
     onInvalidImage: oneOf('onInvalidImage', o.onInvalidImage ?? 'error', [
       'error',
       'skip',

@@ -13,7 +13,7 @@ import type { TransformParams } from './random-transform.js';
  * const pool = createWorkerPool(2);
  * const batch = await pool.run(['/data/cats/cat.1.jpg'], [null], { height: 64, width: 64, colorMode: 'rgb',
  *   interpolation: 'nearest', keepAspectRatio: false, fastResize: false, fillMode: 'nearest', cval: 0, rescale: 1 / 255,
- *   limitInputPixels: 268402689, concurrency: 4 });
+ *   limitInputPixels: 25_000_000, maxBatchPixels: 25_000_000, concurrency: 4 });
  * await pool.close();
  * ```
  */

@@ -21,13 +21,13 @@ export interface ProgressState {
   /** Steps seen in this epoch (`batch + 1` of the last `batchEnd`). */
   readonly seen: number;
   /** Running sums `[Σ value·size, Σ size]` of the batch logs, in first-seen key order. */
-  readonly sums: Readonly<Record<string, readonly [number, number]>>;
+  readonly sums: ReadonlyMap<string, readonly [number, number]>;
   /** `now` of the last live draw (the throttle). */
   readonly lastDraw: number | undefined;
   /** Width of the live bar line left open (no newline yet); 0 when none is open. */
   readonly openWidth: number;
   /** Value of the last checkpoint saved per monitor, for "improved from ... to ...". */
-  readonly lastSaved: Readonly<Record<string, number>>;
+  readonly lastSaved: ReadonlyMap<string, number>;
 }
 
 /** How one event is rendered. */
@@ -67,10 +67,10 @@ export function initialState(): ProgressState {
     epochStart: undefined,
     firstStepTime: undefined,
     seen: 0,
-    sums: {},
+    sums: new Map(),
     lastDraw: undefined,
     openWidth: 0,
-    lastSaved: {},
+    lastSaved: new Map(),
   };
 }
 
@@ -116,7 +116,7 @@ export function reduce(
         epochStart: event.time,
         firstStepTime: undefined,
         seen: 0,
-        sums: {},
+        sums: new Map(),
         lastDraw: undefined,
         openWidth: 0,
       };
@@ -141,10 +141,11 @@ export function reduce(
       return { state: { ...state, openWidth: 0 }, text };
     }
     case 'checkpointSaved': {
-      const previous = event.monitor === undefined ? undefined : state.lastSaved[event.monitor];
+      // Maps: a monitor or log key named `__proto__` or `constructor` is a plain key.
+      const previous = event.monitor === undefined ? undefined : state.lastSaved.get(event.monitor);
       const lastSaved =
         event.monitor !== undefined && event.value !== undefined
-          ? { ...state.lastSaved, [event.monitor]: event.value }
+          ? new Map(state.lastSaved).set(event.monitor, event.value)
           : state.lastSaved;
       return printDecision({ ...state, lastSaved }, decisionMessage(event, previous), context);
     }
@@ -189,11 +190,11 @@ function batchEnd(
   context: RenderContext,
 ): ProgressStep {
   const size = logs['size'] ?? 1;
-  const sums: Record<string, readonly [number, number]> = { ...state.sums };
+  const sums = new Map(state.sums);
   for (const [key, value] of Object.entries(logs)) {
     if (key === 'size' || key === 'batch') continue;
-    const [total, weight] = sums[key] ?? [0, 0];
-    sums[key] = [total + value * size, weight + size];
+    const [total, weight] = sums.get(key) ?? [0, 0];
+    sums.set(key, [total + value * size, weight + size]);
   }
   const seen = batch + 1;
   const firstStepTime = batch === 0 ? time : state.firstStepTime;
@@ -260,9 +261,7 @@ function elapsedSeconds(state: ProgressState, time: number): string {
   return pyFixed((time - (state.epochStart ?? time)) / 1000, 0);
 }
 
-function runningMeans(sums: Readonly<Record<string, readonly [number, number]>>): Logs {
-  const means: Record<string, number> = {};
-  for (const [key, [total, weight]] of Object.entries(sums))
-    means[key] = total / Math.max(1, weight);
-  return means;
+function runningMeans(sums: ReadonlyMap<string, readonly [number, number]>): Logs {
+  // fromEntries defines each key, `__proto__` included, as a plain property.
+  return Object.fromEntries([...sums].map(([key, [total, weight]]) => [key, total / Math.max(1, weight)]));
 }

@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber, checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOptions, controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
@@ -64,6 +64,14 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
           const step = reduce(state, event, settings.metrics);
           state = step.state;
           const control = controlOf(event, 'plotHistory');
+          if (control && event.type === 'trainBegin') {
+            // Before the first batch: the folder exists (created) and no link or folder is in the way.
+            try {
+              for (const format of settings.formats) prepareFileTarget('plotHistory', `${settings.base}.${format}`, { kind: 'file' });
+            } catch (error) {
+              control.defer(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+            }
+          }
           if (control) {
             for (const warning of step.warnings) control.warn(warning, { by: 'plotHistory' });
             if (step.render === 'epoch' && hasData(state, settings.metrics)) {
@@ -113,6 +121,8 @@ async function render(state: PlotState, settings: Settings): Promise<void> {
   const svg = await renderSvg(spec);
   for (const format of settings.formats) {
     const path = `${settings.base}.${format}`;
+    // Checked again at every render: a replay (`replay: true`) has no trainBegin check.
+    prepareFileTarget('plotHistory', path, { kind: 'file' });
     try {
       await writePlotFile(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
     } catch (error) {

@@ -99,8 +99,15 @@ export function historyOf(state: PlotState): PlotHistoryData {
   const epochs = [...state.epochs.keys()].sort((a, b) => a - b);
   const keys = new Set<string>();
   for (const logs of state.epochs.values()) for (const key of Object.keys(logs)) keys.add(key);
-  const history: Record<string, number[]> = {};
-  for (const key of keys)
-    history[key] = epochs.map((epoch) => state.epochs.get(epoch)?.[key] ?? Number.NaN);
+  // fromEntries and hasOwn: a log key named `__proto__` or `constructor` is a plain key.
+  const history: Record<string, number[]> = Object.fromEntries(
+    [...keys].map((key) => [
+      key,
+      epochs.map((epoch) => {
+        const logs = state.epochs.get(epoch);
+        return logs !== undefined && Object.hasOwn(logs, key) ? logs[key]! : Number.NaN;
+      }),
+    ]),
+  );
   return { epoch: epochs, history };
 }

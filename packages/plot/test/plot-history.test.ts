@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -273,5 +273,51 @@ describe('historySpec', () => {
       from([script]).pipe(map(() => ({ epoch: [0, 1, 2], history: { loss: [3, 2, 1] } }))),
     );
     assert.deepEqual(historySpec(history), historySpec(history));
+  });
+});
+
+describe('plotHistory checks where it writes when the run begins (issue 11, item 5)', () => {
+  const BOUND = { timeout: 20_000 };
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rxfit-plot-target-'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  async function failure(file: string): Promise<{ error: unknown; types: string[] }> {
+    const types: string[] = [];
+    try {
+      await lastValueFrom(scriptedRun(script).pipe(plotHistory({ file }), tap((e) => types.push(e.type))));
+    } catch (error) {
+      return { error, types };
+    }
+    return { error: undefined, types };
+  }
+
+  it('fails before the first epoch, naming the folder it cannot create', BOUND, async () => {
+    await writeFile(join(root, 'plain'), 'in the way');
+    const { error, types } = await failure(join(root, 'plain', 'plots', 'history'));
+    assert.match(String(error), /plotHistory: cannot create the folder .*plain\/plots for /);
+    assert.ok(!types.includes('epochBegin'));
+  });
+
+  it('refuses a link at the file path and leaves its target alone', BOUND, async () => {
+    await writeFile(join(root, 'mine.svg'), 'my drawing');
+    await symlink(join(root, 'mine.svg'), join(root, 'linked.svg'));
+    const { error, types } = await failure(join(root, 'linked'));
+    assert.match(String(error), /plotHistory: .*linked\.svg is a symbolic link/);
+    assert.ok(!types.includes('epochBegin'));
+    assert.equal(await readFile(join(root, 'mine.svg'), 'utf8'), 'my drawing');
+  });
+
+  it('a replay render refuses a link too', BOUND, async () => {
+    await writeFile(join(root, 'theirs.png'), 'their picture');
+    await symlink(join(root, 'theirs.png'), join(root, 'replayed.png'));
+    const replayed = scriptedRun(script).pipe(map((e) => Object.freeze({ ...e, replayed: true as const })));
+    await assert.rejects(
+      lastValueFrom(replayed.pipe(plotHistory({ file: join(root, 'replayed'), formats: ['png'], replay: true }))),
+      /plotHistory: .*replayed\.png is a symbolic link/,
+    );
+    assert.equal(await readFile(join(root, 'theirs.png'), 'utf8'), 'their picture');
   });
 });

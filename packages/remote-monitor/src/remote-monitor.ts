@@ -91,6 +91,10 @@ export function remoteMonitor(
 
 interface Settings {
   readonly url: URL;
+  /** The URL as messages show it: no credentials, no query, no fragment. */
+  readonly shown: string;
+  /** Removes the query and the header values from a text that may quote them (an error's message). */
+  readonly scrub: (text: string) => string;
   readonly events: readonly TrainingEvent['type'][];
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
@@ -104,7 +108,7 @@ interface Settings {
 
 /** The handlers of one run: the outbox and the outage flag are per subscription. */
 function monitorHandlers(settings: Settings): SinkHandlers {
-  const { url, mode } = settings;
+  const { shown, mode, scrub } = settings;
   /** lossless: events not delivered yet, oldest first. */
   const outbox: TrainingEvent[] = [];
   /** latest: events given up on. */
@@ -116,7 +120,7 @@ function monitorHandlers(settings: Settings): SinkHandlers {
     if (down) return;
     down = true;
     throw new Error(
-      `could not reach ${url.href}: ${reasonOf(error)} (after ${settings.retries + 1} attempts; ${kept}; further failures are not reported until it answers)`,
+      `could not reach ${shown}: ${scrub(reasonOf(error))} (after ${settings.retries + 1} attempts; ${kept}; further failures are not reported until it answers)`,
       { cause: error },
     );
   };
@@ -159,7 +163,7 @@ function monitorHandlers(settings: Settings): SinkHandlers {
         const lost = outbox.length;
         outbox.length = 0;
         throw new Error(
-          `${lost} event(s) could not be delivered to ${url.href} by the end of the run: ${reasonOf(error)}`,
+          `${lost} event(s) could not be delivered to ${shown} by the end of the run: ${scrub(reasonOf(error))}`,
           {
             cause: error,
           },
@@ -170,7 +174,7 @@ function monitorHandlers(settings: Settings): SinkHandlers {
       const lost = dropped;
       dropped = 0;
       throw new Error(
-        `${lost} event(s) could not be delivered to ${url.href} during the run and were dropped`,
+        `${lost} event(s) could not be delivered to ${shown} during the run and were dropped`,
       );
     }
   };
@@ -222,6 +226,13 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** A value's type, for an error about it: never the value itself. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
 function checkOptions(options: RemoteMonitorOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
@@ -249,12 +260,26 @@ function checkOptions(options: RemoteMonitorOptions): Settings {
     url = new URL(options.url);
   } catch {
     throw new TypeError(
-      `${owner}: url must be an absolute http(s) URL, got ${JSON.stringify(String(options.url))}`,
+      `${owner}: url must be an absolute http(s) URL, got ${JSON.stringify(
+        // Shown without what may be secret: credentials and the query.
+        String(options.url).replace(/^([^/]*\/\/)?[^/@]*@/, '$1***@').replace(/\?.*$/, '?***'),
+      )}`,
     );
   }
+  const shown = `${url.origin}${url.pathname}`;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(
-      `${owner}: url must be an http: or https: URL, got ${JSON.stringify(url.href)}`,
+      `${owner}: url must be an http: or https: URL, got ${
+        // With no host, the rest may be anything (user:password@...): only the scheme is shown.
+        url.host === '' ? `a ${JSON.stringify(url.protocol)} URL` : JSON.stringify(`${url.protocol}//${url.host}${url.pathname}`)
+      }`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such URLs, and the password would be printed in every warning.
+    throw new TypeError(
+      `${owner}: url must not hold credentials (user:password@ in ${shown}); send them in a header instead, ` +
+        "e.g. headers: { authorization: 'Basic ' + btoa('user:password') } or { authorization: 'Bearer <token>' }",
     );
   }
   if (!Array.isArray(events) || events.length === 0) {
@@ -263,14 +288,13 @@ function checkOptions(options: RemoteMonitorOptions): Settings {
     );
   }
   for (const type of events) checkOneOf(owner, 'events[]', type, EVENT_TYPES);
-  if (
-    typeof headers !== 'object' ||
-    headers === null ||
-    Object.values(headers).some((v) => typeof v !== 'string')
-  ) {
-    throw new TypeError(
-      `${owner}: headers must be an object of strings, got ${JSON.stringify(headers)}`,
-    );
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new TypeError(`${owner}: headers must be an object of strings, got ${describeValue(headers)}`);
+  }
+  for (const [key, value] of Object.entries(headers)) {
+    // The value is never quoted: it may be a token.
+    if (typeof value !== 'string')
+      throw new TypeError(`${owner}: headers must be an object of strings; header '${key}' is ${describeValue(value)}`);
   }
   checkInteger(owner, 'timeoutMs', timeoutMs, 1);
   checkInteger(owner, 'retries', retries, 0);
@@ -285,8 +309,13 @@ function checkOptions(options: RemoteMonitorOptions): Settings {
     throw new TypeError(`${owner}: body must be a function, got ${typeof body}`);
   if (typeof fetchPort !== 'function')
     throw new TypeError(`${owner}: fetch must be a function, got ${typeof fetchPort}`);
+  const secrets = [url.search.slice(1), ...Object.values(headers)].filter((secret) => secret.length >= 4);
+  const scrub = (text: string): string =>
+    secrets.reduce((out, secret) => out.split(secret).join('***'), text.split(url.href).join(shown));
   return {
     url,
+    shown,
+    scrub,
     events: [...new Set(events)],
     headers,
     timeoutMs,
