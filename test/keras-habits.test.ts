@@ -12,7 +12,10 @@ import { csvLogger } from '@rxfit/csv-logger';
 import { terminateOnNaN } from '@rxfit/terminate-on-nan';
 import { pinoLogger, progressBar } from '@rxfit/logger';
 import { plotHistory } from '@rxfit/plot';
-import { eventLog } from '@rxfit/event-log';
+import { backupAndRestore, eventLog, readEventLog, resumable } from '@rxfit/event-log';
+import { remoteMonitor } from '@rxfit/remote-monitor';
+import { imageFolder } from '@rxfit/image-folder';
+import { EMPTY } from 'rxjs';
 import { tensorBoard } from '@rxfit/tensorboard';
 import { findLearningRate } from '@rxfit/lr-finder';
 
@@ -51,6 +54,11 @@ const cases: [string, Loose, Record<string, unknown>, RegExp][] = [
   ['tensorBoard', (o) => tensorBoard({ logDir: 'logs', ...o }), { update_freq: 'batch' }, /did you mean 'updateFreq'/],
   ['findLearningRate', (o) => findLearningRate(model(), { xs: tf.zeros([4, 2]), ys: tf.zeros([4, 1]) }, o), { num_it: 50 }, /lrFinder: unknown option 'num_it'.*did you mean 'numSteps'/],
   ['findLearningRate', (o) => findLearningRate(model(), { xs: tf.zeros([4, 2]), ys: tf.zeros([4, 1]) }, o), { max_lr: 1 }, /did you mean 'maxLr'/],
+  ['remoteMonitor', (o) => remoteMonitor({ url: 'http://127.0.0.1:9/x', ...o }), { timeout_ms: 5 }, /remoteMonitor: unknown option 'timeout_ms'.*did you mean 'timeoutMs'/],
+  ['imageFolder', (o) => imageFolder('no-such-folder', o), { target_size: [64, 64] }, /imageFolder: unknown option 'target_size'.*did you mean 'targetSize'/],
+  ['backupAndRestore', (o) => backupAndRestore({ dir: 'backup', ...o }), { delete_checkpoint: false }, /backupAndRestore: unknown option 'delete_checkpoint'/],
+  ['readEventLog', (o) => readEventLog('events.jsonl', o), { run_id: 'x' }, /readEventLog: unknown option 'run_id'.*did you mean 'runId'/],
+  ['resumable', (o) => resumable({ dir: 'backup', model: model(), ...o }, () => EMPTY), { logfile: 'x' }, /resumable: unknown option 'logfile'/],
 ];
 
 describe('a Keras habit in any factory gives a TypeError naming the option and the fix', () => {

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseString } from 'fast-csv';
 import { prepareFileTarget, readRegularFile, writeFileAtomic } from '@rxfit/core';
@@ -8,7 +9,10 @@ import type { CsvRow } from './reducer.js';
 export interface CsvFileSystem {
   /** The file's text, or `undefined` when it does not exist. */
   readText(path: string): Promise<string | undefined>;
+  /** Replaces the whole file: a temporary file, fsync, rename, so a crash leaves old or new. */
   writeAtomically(path: string, content: string): Promise<void>;
+  /** Appends whole rows and fsyncs them (one row per epoch, as Keras' CSVLogger flushes). */
+  appendText(path: string, content: string): Promise<void>;
   /**
    * Called when a run begins, before the first batch: makes sure the file can be written (the
    * node port creates its folder, and refuses a link or a special file at the path).
@@ -44,6 +48,21 @@ export const nodeFileSystem: CsvFileSystem = {
     }
   },
 
+  async appendText(path, content) {
+    try {
+      // 'a' never follows into a special file: checkWritable refused one at trainBegin.
+      const handle = await open(path, 'a');
+      try {
+        await handle.writeFile(content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw fileError(path, 'write', error);
+    }
+  },
+
   async checkWritable(path) {
     prepareFileTarget('csvLogger', path, { kind: 'file' });
   },
@@ -71,6 +90,36 @@ export async function readHeader(text: string, dialect: CsvDialect): Promise<str
       .on('data', (row: string[]) => rows.push(row))
       .on('end', () => resolve(rows[0] ?? []));
   });
+}
+
+/**
+ * Cuts a torn last line, as the event log does on reopening: a crash during an append leaves a
+ * row without its line end and with fewer fields than the header. A last line that has all its
+ * fields is kept (a file written by another tool may just lack its final line end): rxfit never
+ * deletes what it did not write.
+ */
+export function withoutTornLine(
+  text: string,
+  columns: readonly string[] | undefined,
+  dialect: CsvDialect,
+): { text: string; torn: string | undefined } {
+  if (text === '' || text.endsWith('\n') || columns === undefined) return { text, torn: undefined };
+  const end = text.lastIndexOf('\n') + 1;
+  if (end === 0) return { text, torn: undefined }; // the header line itself
+  const last = text.slice(end);
+  if (fieldCount(last, dialect.separator) >= columns.length) return { text, torn: undefined };
+  return { text: text.slice(0, end), torn: last };
+}
+
+/** The fields of one CSV line, counting separators outside quotes. */
+function fieldCount(line: string, separator: string): number {
+  let count = 1;
+  let quoted = false;
+  for (const c of line) {
+    if (c === '"') quoted = !quoted;
+    else if (c === separator && !quoted) count++;
+  }
+  return count;
 }
 
 /** Text that ends a row, so that what follows starts on a line of its own. */

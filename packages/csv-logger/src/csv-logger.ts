@@ -1,10 +1,11 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkOptions, controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, effectQueue, type RunControl, type TrainingEvent } from '@rxfit/core';
 import {
   endLine,
   nodeFileSystem,
   readHeader,
   reconcile,
+  withoutTornLine,
   type CsvFileContent,
   type CsvFileSystem,
 } from './csv-file.js';
@@ -66,7 +67,7 @@ export function csvLogger(
   }
   if (typeof append !== 'boolean')
     throw new TypeError(`${BY}: append must be a boolean, got ${String(append)}`);
-  const ports = ['readText', 'writeAtomically', 'checkWritable'] as const;
+  const ports = ['readText', 'writeAtomically', 'appendText', 'checkWritable'] as const;
   if (
     typeof fileSystem !== 'object' ||
     ports.some((port) => typeof fileSystem[port] !== 'function')
@@ -80,24 +81,39 @@ export function csvLogger(
   return (source) =>
     defer(() => {
       let state = initialState();
-      // One chain per subscription keeps the writes in epoch order; each link is handed to the loop.
-      let chain: Promise<void> = Promise.resolve();
+      // Writes in epoch order, each awaited by the loop, a failure naming csvLogger.
+      const effects = effectQueue(BY);
       let file: CsvFileContent | undefined;
+      // A new run's first row replaces the file; until then the earlier run's file is untouched.
+      let replace = false;
       let warned = new Set<string>();
 
       const open = async (
         decision: Extract<CsvLoggerDecision, { type: 'open' }>,
+        control: RunControl,
       ): Promise<void> => {
         warned = new Set();
         // Before the first batch: the folder exists (created) and nothing is in the way.
         await fs.checkWritable(path);
         if (!decision.resume && !append) {
-          // Keras opens the file with mode 'w' when the run begins; this also proves it writable.
-          await fs.writeAtomically(path, '');
+          // Keras opens the file with mode 'w' when the run begins. rxfit waits for the first row
+          // and then replaces the file, so a run that fails before any epoch ends (a typo'd
+          // monitor, a folder in the way) leaves the earlier run's log as it was.
+          replace = true;
           file = { text: '', columns: undefined };
           return;
         }
-        const text = (await fs.readText(path)) ?? '';
+        replace = false;
+        const existing = (await fs.readText(path)) ?? '';
+        const read = withoutTornLine(existing, await readHeader(existing, dialect), dialect);
+        const text = read.text;
+        if (read.torn !== undefined) {
+          await fs.writeAtomically(path, text);
+          control.warn(
+            `${BY}: cut a torn last line from '${path}' (${read.torn.length} characters without a line end, from a crash during a write)`,
+            { by: BY },
+          );
+        }
         const header = await readHeader(text, dialect);
         if (!decision.resume || decision.rows.length === 0) {
           // A resume with no finished epoch: the interrupted run had emptied the file unless appending.
@@ -120,7 +136,8 @@ export function csvLogger(
         decision: Extract<CsvLoggerDecision, { type: 'write' }>,
         control: RunControl,
       ): Promise<void> => {
-        if (!file) await open({ type: 'open', resume: false, rows: [], keys: undefined });
+        if (!file) await open({ type: 'open', resume: false, rows: [], keys: undefined }, control);
+        const before = file?.text ?? '';
         let { text, columns } = file ?? { text: '', columns: undefined };
         if (!columns) {
           columns = ['epoch', ...decision.keys];
@@ -140,7 +157,13 @@ export function csvLogger(
         text =
           endLine(text) +
           (await formatRow(rowCells(columns, decision.row.epoch, decision.row.logs), dialect));
-        await fs.writeAtomically(path, text);
+        if (replace) {
+          await fs.writeAtomically(path, text);
+          replace = false;
+        } else {
+          // One append (and fsync) per epoch: the rows written before are never rewritten.
+          await fs.appendText(path, text.slice(before.length));
+        }
         file = { text, columns };
       };
 
@@ -151,10 +174,9 @@ export function csvLogger(
           const control = controlOf(event, 'csvLogger');
           const decision = step.decision;
           if (!control || !decision) return;
-          chain = chain.then(() =>
-            decision.type === 'open' ? open(decision) : write(decision, control),
+          effects.run(control, () =>
+            decision.type === 'open' ? open(decision, control) : write(decision, control),
           );
-          control.defer(chain);
         }),
       );
     });

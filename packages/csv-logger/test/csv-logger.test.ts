@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
-import { fit, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
+import { controlOf, fit, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
 import { fileError } from '../src/csv-file.js';
 import { scriptedRun } from '@rxfit/core/testing';
 import { csvLogger, nodeFileSystem, type CsvFileSystem } from '@rxfit/csv-logger';
@@ -125,11 +125,12 @@ describe('csvLogger', () => {
         csvLogger(path),
         tap((e) => {
           if (e.type === 'epochBegin' || e.type === 'trainEnd')
-            seen.push(lines(readFileSync(path, 'utf8')).length - 1);
+            seen.push(existsSync(path) ? lines(readFileSync(path, 'utf8')).length - 1 : -1);
         }),
       ),
     );
-    // Data rows on disk: none at epoch 0 (the file is empty, not even a header), then 1, 2, 3.
+    // Data rows on disk: none at epoch 0 (no file yet: the first row replaces the earlier run's
+    // file, so a run that fails before it leaves that file alone), then 1, 2, 3.
     assert.deepEqual(seen, [-1, 1, 2, 3]);
   });
 
@@ -212,6 +213,25 @@ describe('csvLogger', () => {
     await writeFile(path, 'epoch,loss,lr\n0,1.0,0.001');
     await lastValueFrom(scriptedRun([{ loss: 0.5 }]).pipe(csvLogger(path, { append: true })));
     assert.equal(await readFile(path, 'utf8'), 'epoch,loss,lr\n0,1.0,0.001\r\n0,0.5,0.001\r\n');
+  });
+
+  it('append after a crash mid-row cuts the torn row (fewer fields than the header) with a warning', async () => {
+    const path = fresh();
+    await writeFile(path, 'epoch,loss,lr\r\n0,1.0,0.001\r\n1,0.7');
+    const events = await lastValueFrom(scriptedRun([{ loss: 0.5 }]).pipe(csvLogger(path, { append: true }), toArray()));
+    assert.equal(await readFile(path, 'utf8'), 'epoch,loss,lr\r\n0,1.0,0.001\r\n0,0.5,0.001\r\n');
+    const warning = events.map(warningOf).find((w) => w !== undefined);
+    assert.match(warning?.message ?? '', /cut a torn last line from '.*log\.csv' \(5 characters/);
+  });
+
+  it('a run that fails before its first row leaves the earlier log as it was', async () => {
+    const path = fresh();
+    await writeFile(path, 'epoch,loss,lr\r\n0,1.0,0.001\r\n');
+    const failAtStart = tap((e: TrainingEvent) => {
+      if (e.type === 'trainBegin') controlOf(e)?.defer(Promise.reject(new Error('a typo somewhere')));
+    });
+    await assert.rejects(lastValueFrom(scriptedRun([{ loss: 0.5 }]).pipe(csvLogger(path), failAtStart)), /a typo somewhere/);
+    assert.equal(await readFile(path, 'utf8'), 'epoch,loss,lr\r\n0,1.0,0.001\r\n');
   });
 
   it('replayed events write nothing', async () => {
@@ -367,14 +387,11 @@ describe('csvLogger', () => {
 
   it('a failed write fails the run and leaves the rows written before it whole', async () => {
     const path = fresh();
-    let writes = 0;
     const failing: CsvFileSystem = {
       ...nodeFileSystem,
-      async writeAtomically(file, content) {
-        // 1: the empty file at trainBegin, 2: epoch 0, 3: epoch 1 fails.
-        if (++writes === 3)
-          throw new Error(`csvLogger: cannot write '${file}': no space left on the device`);
-        return nodeFileSystem.writeAtomically(file, content);
+      // Epoch 0 replaces the file (header and row); epoch 1's append fails.
+      async appendText(file) {
+        throw new Error(`csvLogger: cannot write '${file}': no space left on the device`);
       },
     };
     const { events, error } = await collect(
@@ -406,7 +423,7 @@ describe('csvLogger', () => {
     );
     assert.throws(
       () => csvLogger('a.csv', { fileSystem: {} as CsvFileSystem }),
-      /fileSystem must implement readText, writeAtomically, checkWritable/,
+      /fileSystem must implement readText, writeAtomically, appendText, checkWritable/,
     );
   });
 

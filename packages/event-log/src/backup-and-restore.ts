@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
 import { checkBackupFolder, deleteBackup, readBackupSync, saveBackup } from './backup-store.js';
 
 /** Options of {@link backupAndRestore}. */
@@ -41,6 +41,7 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('backupAndRestore: options must be an object with a dir');
   }
+  checkOptions('backupAndRestore', options, ['dir', 'deleteOnComplete']);
   const { dir, deleteOnComplete = true } = options;
   if (typeof dir !== 'string' || dir === '') {
     throw new TypeError(`backupAndRestore: dir must be a non-empty string, got ${JSON.stringify(dir)}`);

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { readRegularFile, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, readRegularFile, type TrainingEvent } from '@rxfit/core';
 import { parseLog, type LogLine } from './format.js';
 import { initialState, reduce, type RunSummary } from './reducer.js';
 
@@ -28,7 +28,8 @@ export async function readLogLines(path: string, onWarning: (message: string) =>
   return parseLog(bytes, path, onWarning);
 }
 
-function checkOptions(owner: string, path: unknown, options: ReadEventLogOptions): void {
+function checkReadOptions(owner: string, path: unknown, options: ReadEventLogOptions): void {
+  checkOptions(owner, options, ['runId', 'onWarning']);
   if (typeof path !== 'string' || path === '') throw new TypeError(`${owner}: path must be a non-empty string, got ${String(path)}`);
   if (options.runId !== undefined && typeof options.runId !== 'string') {
     throw new TypeError(`${owner}: runId must be a string, got ${String(options.runId)}`);
@@ -57,7 +58,7 @@ function checkOptions(owner: string, path: unknown, options: ReadEventLogOptions
  * @throws TypeError at call time for bad options; the stream errors for unreadable or bad files.
  */
 export function readEventLog(path: string, options: ReadEventLogOptions = {}): Observable<TrainingEvent> {
-  checkOptions('readEventLog', path, options);
+  checkReadOptions('readEventLog', path, options);
   return new Observable<TrainingEvent>((subscriber) => {
     readLogLines(path, options.onWarning).then(
       (lines) => {
@@ -87,7 +88,7 @@ export function readEventLog(path: string, options: ReadEventLogOptions = {}): O
  * @throws Error for an unreadable file or a bad line (the promise rejects).
  */
 export async function listRuns(path: string, options: ReadEventLogOptions = {}): Promise<RunSummary[]> {
-  checkOptions('listRuns', path, options);
+  checkReadOptions('listRuns', path, options);
   const lines = await readLogLines(path, options.onWarning);
   return [...lines.reduce((state, { event }) => reduce(state, event), initialState()).runs.values()];
 }

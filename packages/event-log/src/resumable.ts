@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { concat, defer, from, switchMap, tap, type Observable } from 'rxjs';
 import { open } from 'node:fs/promises';
-import { controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
 import { readBackup, restoreBackup, type BackupMeta } from './backup-store.js';
 import { readLogLines } from './read-event-log.js';
 
@@ -103,6 +103,7 @@ export function resumable(
   factory: (resume: ResumePoint) => Observable<TrainingEvent>,
 ): Observable<TrainingEvent> {
   if (typeof options !== 'object' || options === null) throw new TypeError('resumable: options must be an object');
+  checkOptions('resumable', options, ['dir', 'model', 'log', 'onWarning']);
   const { dir, model, log, onWarning } = options;
   if (typeof dir !== 'string' || dir === '') throw new TypeError(`resumable: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   if (typeof model !== 'object' || model === null || typeof (model as { getWeights?: unknown }).getWeights !== 'function') {

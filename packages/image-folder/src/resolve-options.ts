@@ -1,3 +1,4 @@
+import { checkOptions } from '@rxfit/core';
 import { availableParallelism } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { FillMode } from './affine-transform.js';
@@ -232,12 +233,7 @@ const KNOWN = new Set([
 export function resolveOptions(options: ImageFolderOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw new TypeError(`imageFolder: options must be an object, got ${show(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
-      throw new TypeError(
-        `imageFolder: unknown option '${key}' (options are camelCase: ${[...KNOWN].join(', ')})`,
-      );
-  }
+  checkOptions('imageFolder', options, [...KNOWN]);
   const o = options;
   const targetSize = o.targetSize ?? [256, 256];
   if (!Array.isArray(targetSize) || targetSize.length !== 2) {

@@ -3,6 +3,7 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptions as checkOptionKeys,
   sink,
   SINK_MODES,
   type SinkHandler,
@@ -239,6 +240,19 @@ function checkOptions(options: RemoteMonitorOptions): Settings {
       `${REMOTE_MONITOR}: options must be an object with a url, got ${String(options)}`,
     );
   }
+  checkOptionKeys(REMOTE_MONITOR, options, [
+    'url',
+    'events',
+    'headers',
+    'timeoutMs',
+    'retries',
+    'backoffMs',
+    'mode',
+    'bound',
+    'body',
+    'fetch',
+    'name',
+  ]);
   const {
     events = ['epochEnd'],
     headers = {},
