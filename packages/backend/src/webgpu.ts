@@ -70,7 +70,7 @@ export function isSoftwareAdapter(info: GpuAdapterInfoLike): boolean {
 }
 
 /** {@link GpuAdapter} from an adapter's info. @internal */
-export function describeAdapter(info: GpuAdapterInfoLike): GpuAdapter {
+function describeAdapter(info: GpuAdapterInfoLike): GpuAdapter {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   const device = info.device ?? '';
@@ -118,7 +118,7 @@ interface AdapterLike {
 type WebGPUBackendCtor = new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend;
 
 /** The Dawn package, an optional peer dependency. @internal */
-export const DAWN_PACKAGE = 'webgpu';
+const DAWN_PACKAGE = 'webgpu';
 
 interface Probe {
   readonly gpu: GpuLike;

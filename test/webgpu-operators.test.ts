@@ -11,7 +11,7 @@ import { useBestBackend } from '@rxfit/backend';
 import { loadCheckpoint, modelCheckpoint } from '@rxfit/checkpoint';
 import { earlyStopping } from '@rxfit/early-stopping';
 import { backupAndRestore, resumable, RESUMED_EVENT } from '@rxfit/event-log';
-import { checkAdapter } from './webgpu-support.js';
+import { checkAdapter } from '../packages/backend/test/webgpu-support.js';
 
 const adapter = await checkAdapter();
 
