@@ -3,6 +3,7 @@ import {
   checkNumber,
   checkOptions,
   controlOf,
+  effectQueue,
   monitorCheck,
   monitorSettings,
   unknownLogKey,
@@ -82,7 +83,8 @@ export function modelCheckpoint(
   return (source) =>
     defer(() => {
       let state = initialState(settings.config);
-      let queue: Promise<unknown> = Promise.resolve();
+      // The target check and the saves, in event order, each awaited before the weights change.
+      const effects = effectQueue(NAME);
       const warned = new Set<string>();
       const checkMonitor = settings.config.saveBestOnly ? monitorCheck(settings.monitor) : undefined;
       return source.pipe(
@@ -90,11 +92,9 @@ export function modelCheckpoint(
           const control = controlOf(event, NAME);
           checkMonitor?.(event, control);
           if (event.type === 'trainBegin') checkTemplateKeys(settings, event.params.metrics, control);
-          if (event.type === 'trainBegin' && event.replayed !== true) {
+          if (event.type === 'trainBegin' && control) {
             // The files this run will write are checked before the first batch.
-            const checked = checkWhereItWrites(settings);
-            queue = checked.catch(() => undefined);
-            control?.defer(checked);
+            effects.run(control, () => checkWhereItWrites(settings));
           }
           const step = reduce(state, event);
           state = step.state;
@@ -124,7 +124,7 @@ export function modelCheckpoint(
             );
             return;
           }
-          const work = queue.then(async () => {
+          effects.run(control, async () => {
             await saveModel(model, path, {
               weightsOnly: settings.saveWeightsOnly,
               includeOptimizer: settings.includeOptimizer,
@@ -136,8 +136,6 @@ export function modelCheckpoint(
               ...(point.value === undefined ? {} : { value: point.value }),
             });
           });
-          queue = work.catch(() => undefined);
-          control.defer(work);
         }),
       );
     });

@@ -419,7 +419,7 @@ describe('modelCheckpoint: with fit', () => {
           tap((e) => events.push(e)),
         ),
       ),
-      /^TrainingError: Training failed at epoch 0: saving checkpoint .*best: simulated crash at remove \(call 7\)$/,
+      /^TrainingError: Training failed at epoch 0: modelCheckpoint: saving checkpoint .*best: simulated crash at remove \(call 7\)$/,
     );
     const end = events.at(-1);
     assert.equal(end?.type === 'trainEnd' && end.reason, 'failed');

@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, controlOf, effectQueue, type TrainingEvent } from '@rxfit/core';
 import { checkBackupFolder, deleteBackup, readBackupSync, saveBackup } from './backup-store.js';
 
 /** Options of {@link backupAndRestore}. */
@@ -57,9 +57,8 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
       // epochBegin passes, a scheduler may already have set the optimizer to the next epoch's
       // rate, whose learningRateChanged comes after the backup's position and is not in it.
       let learningRate: number | undefined;
-      // Saves run one after another, in event order.
-      let chain: Promise<unknown> = Promise.resolve();
-      const enqueue = (work: () => Promise<unknown>): Promise<unknown> => (chain = chain.then(work));
+      // Saves run one after another, in event order, each awaited by the loop.
+      const effects = effectQueue(BY);
 
       const fail = (what: string) => (error: unknown) => {
         throw new Error(`${BY}: cannot ${what} the backup in ${dir}: ${(error as Error).message}`, { cause: error });
@@ -113,10 +112,10 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
               learningRate: learningRate ?? control.learningRate,
               completed: false,
             };
-            control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
+            effects.run(control, () => saveBackup(dir, model, position).catch(fail('write')));
           } else if (event.type === 'trainEnd' && event.reason !== 'failed') {
             if (deleteOnComplete) {
-              control.defer(enqueue(() => deleteBackup(dir)).catch(fail('delete')));
+              effects.run(control, () => deleteBackup(dir).catch(fail('delete')));
             } else if (model && lastEpochEnd !== undefined) {
               const position = {
                 runId: event.runId,
@@ -126,7 +125,7 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
                 learningRate: learningRate ?? control.learningRate,
                 completed: true,
               };
-              control.defer(enqueue(() => saveBackup(dir, model, position)).catch(fail('write')));
+              effects.run(control, () => saveBackup(dir, model, position).catch(fail('write')));
             }
           }
         }),

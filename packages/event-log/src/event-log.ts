@@ -28,7 +28,7 @@ function isFlushPoint(event: TrainingEvent): boolean {
  * created, then one event per line in `seq` order. Replayed events are not appended again.
  *
  * Per-batch cost is a `JSON.stringify` into a memory buffer. The buffer is written and synced
- * at every `epochBegin`, `epochEnd` and `trainEnd` (and for every event after `trainEnd`), before the
+ * at every `epochBegin`, `epochEnd` and `trainEnd`, before the
  * event goes on to the next operator, so a kill loses at most the unfinished epoch and a backup
  * taken by a later operator never points past the log. Each flush is one write of whole lines; a
  * line torn by a kill during that write is cut off when the file is opened again.
@@ -60,7 +60,6 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
       let fd: number | undefined;
       let chunks: string[] = [];
       let buffered = 0;
-      let ended = false;
       let broken = false;
 
       const flush = (sync: boolean): void => {
@@ -98,8 +97,8 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
               const line = serializeEvent(event);
               chunks.push(line);
               buffered += Buffer.byteLength(line);
-              if (event.type === 'trainEnd') ended = true;
-              if (ended || isFlushPoint(event)) flush(true);
+              // trainEnd is the last event of a run (core refuses any after it): nothing follows to flush.
+              if (isFlushPoint(event)) flush(true);
               else if (buffered >= maxBufferBytes) flush(false);
             } catch (cause) {
               broken = true;

@@ -1,4 +1,12 @@
-import { checkInteger, checkNumber, checkOptions, controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
+import {
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  controlOf,
+  effectQueue,
+  prepareFileTarget,
+  type TrainingEvent,
+} from '@rxfit/core';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
@@ -53,11 +61,7 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
     new Observable<TrainingEvent>((subscriber) => {
       let state: PlotState = initialState();
       // Every render waits for the previous one: files are written in epoch order.
-      let chain: Promise<void> = Promise.resolve();
-      const enqueue = (work: () => Promise<void>): Promise<void> => {
-        chain = chain.then(work);
-        return chain;
-      };
+      const effects = effectQueue('plotHistory');
 
       const subscription = source.subscribe({
         next: (event) => {
@@ -76,18 +80,18 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
             for (const warning of step.warnings) control.warn(warning, { by: 'plotHistory' });
             if (step.render === 'epoch' && hasData(state, settings.metrics)) {
               const snapshot = state;
-              control.defer(enqueue(() => render(snapshot, settings)));
+              effects.run(control, () => render(snapshot, settings));
             }
           } else if (step.render === 'end' && settings.replay && hasData(state, settings.metrics)) {
             // A replay has no loop to defer to: completion waits for this render instead.
             const snapshot = state;
-            void enqueue(() => render(snapshot, settings)).catch(() => undefined);
+            effects.run(undefined, () => render(snapshot, settings));
           }
           subscriber.next(event);
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => {
-          chain.then(
+          effects.idle().then(
             () => subscriber.complete(),
             (error: unknown) => subscriber.error(error),
           );
