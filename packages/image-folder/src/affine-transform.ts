@@ -19,7 +19,7 @@ export type FillMode = 'nearest' | 'constant' | 'reflect' | 'wrap';
  *
  * ## Example
  * ```ts
- * import type { AffineMatrix } from '@rxfit/image-folder';
+ * import type { AffineMatrix } from '@rxfit/image-folder/pipeline';
  * const identity: AffineMatrix = { rr: 1, rc: 0, r0: 0, cr: 0, cc: 1, c0: 0 };
  * ```
  */
@@ -56,7 +56,7 @@ const DEG = Math.PI / 180;
  *
  * ## Example
  * ```ts
- * import { transformMatrix, IDENTITY_TRANSFORM } from '@rxfit/image-folder';
+ * import { transformMatrix, IDENTITY_TRANSFORM } from '@rxfit/image-folder/pipeline';
  * transformMatrix({ ...IDENTITY_TRANSFORM, theta: 90 }, 64, 64);
  * ```
  *
@@ -151,7 +151,7 @@ function edgeIndex(idx: number, len: number): number {
  *
  * ## Example
  * ```ts
- * import { affineTransform, transformMatrix, IDENTITY_TRANSFORM } from '@rxfit/image-folder';
+ * import { affineTransform, transformMatrix, IDENTITY_TRANSFORM } from '@rxfit/image-folder/pipeline';
  * const m = transformMatrix({ ...IDENTITY_TRANSFORM, theta: 10 }, 8, 8)!;
  * const out = affineTransform(new Float32Array(8 * 8 * 3), 8, 8, 3, m, 'nearest', 0);
  * ```

@@ -30,7 +30,7 @@ export interface ApplyTransformOptions {
  *
  * ## Example
  * ```ts
- * import { applyTransform, IDENTITY_TRANSFORM } from '@rxfit/image-folder';
+ * import { applyTransform, IDENTITY_TRANSFORM } from '@rxfit/image-folder/pipeline';
  * const img = { data: new Uint8Array(8 * 8 * 3).fill(200), height: 8, width: 8, channels: 3 };
  * const x = applyTransform(img, { ...IDENTITY_TRANSFORM, theta: 15, brightness: 0.5 }, { rescale: 1 / 255 });
  * ```

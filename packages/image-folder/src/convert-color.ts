@@ -16,7 +16,7 @@ export type ColorMode = 'rgb' | 'grayscale' | 'rgba';
  *
  * ## Example
  * ```ts
- * import { channelsOf } from '@rxfit/image-folder';
+ * import { channelsOf } from '@rxfit/image-folder/pipeline';
  * channelsOf('rgba'); // 4
  * ```
  *
@@ -35,7 +35,7 @@ export function channelsOf(mode: ColorMode): 1 | 3 | 4 {
  *
  * ## Example
  * ```ts
- * import { convertColor } from '@rxfit/image-folder';
+ * import { convertColor } from '@rxfit/image-folder/pipeline';
  * const grey = convertColor({ data: Uint8Array.of(255, 0, 0), height: 1, width: 1, channels: 3 }, 'grayscale');
  * // grey.data[0] === 76
  * ```

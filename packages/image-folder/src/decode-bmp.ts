@@ -60,7 +60,7 @@ export function bmpHeader(buf: Uint8Array): BmpHeader {
  *
  * ## Example
  * ```ts
- * import { decodeBmp } from '@rxfit/image-folder';
+ * import { decodeBmp } from '@rxfit/image-folder/pipeline';
  * import { readFileSync } from 'node:fs';
  * const img = decodeBmp(readFileSync('photo.bmp'));
  * ```

@@ -8,7 +8,7 @@ import type { ImagePixels } from './image-pixels.js';
  *
  * ## Example
  * ```ts
- * import type { DecodeOptions } from '@rxfit/image-folder';
+ * import type { DecodeOptions } from '@rxfit/image-folder/pipeline';
  * const o: DecodeOptions = { limitInputPixels: 50_000_000 };
  * ```
  */
@@ -35,7 +35,7 @@ import { DEFAULT_LIMIT_INPUT_PIXELS as DEFAULT_LIMIT } from './image-header.js';
  *
  * ## Example
  * ```ts
- * import { decodeImage } from '@rxfit/image-folder';
+ * import { decodeImage } from '@rxfit/image-folder/pipeline';
  * import { readFile } from 'node:fs/promises';
  * const img = await decodeImage(await readFile('cats/cat.1.jpg'));
  * ```

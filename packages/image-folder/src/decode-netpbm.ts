@@ -58,7 +58,7 @@ export function netpbmHeader(buf: Uint8Array): { kind: number; width: number; he
  *
  * ## Example
  * ```ts
- * import { decodeNetpbm } from '@rxfit/image-folder';
+ * import { decodeNetpbm } from '@rxfit/image-folder/pipeline';
  * const img = decodeNetpbm(Buffer.from('P2\n2 1\n255\n0 255\n'));
  * // img.data: Uint8Array [0, 255]
  * ```

@@ -42,7 +42,7 @@ export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
  *
  * ## Example
  * ```ts
- * import type { DiscoveryOptions } from '@rxfit/image-folder';
+ * import type { DiscoveryOptions } from '@rxfit/image-folder/pipeline';
  * const o: DiscoveryOptions = { classes: ['cats', 'dogs'], validationSplit: 0.2, subset: 'training' };
  * ```
  */
@@ -68,7 +68,7 @@ export interface DiscoveryOptions {
  *
  * ## Example
  * ```ts
- * import { discoverImages, type Discovery } from '@rxfit/image-folder';
+ * import { discoverImages, type Discovery } from '@rxfit/image-folder/pipeline';
  * const d: Discovery = await discoverImages('training_set');
  * ```
  */
@@ -192,7 +192,7 @@ async function walk(
  *
  * ## Example
  * ```ts
- * import { discoverImages } from '@rxfit/image-folder';
+ * import { discoverImages } from '@rxfit/image-folder/pipeline';
  * const { classIndices, filenames, description } = await discoverImages('training_set');
  * // description: 'Found 8000 images belonging to 2 classes.'
  * ```

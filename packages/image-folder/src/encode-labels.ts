@@ -15,7 +15,7 @@ export type ClassMode = 'binary' | 'categorical' | 'sparse' | 'input' | null;
  *
  * ## Example
  * ```ts
- * import { encodeLabels } from '@rxfit/image-folder';
+ * import { encodeLabels } from '@rxfit/image-folder/pipeline';
  * encodeLabels([0, 2], 'categorical', 3); // { data: Float32Array [1,0,0, 0,0,1], shape: [2, 3] }
  * ```
  *

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { discoverImages } from './discover-images.js';
 import { encodeLabels } from './encode-labels.js';
 import { loadBatch, type BatchConfig, type LoadedBatch } from './load-batch.js';
@@ -188,7 +187,8 @@ export async function imageFolder(
       `classMode 'binary' with ${found.classNames.length} classes: labels are the class indices 0..${found.classNames.length - 1}`,
     );
   }
-  sharp.cache(false);
+  // sharp's cache (libvips' operation cache) is process-wide and the app's to set: rxfit leaves it
+  // as it is (libvips bounds it, 50 MB by default), since workers share the main thread's libvips.
 
   const [height, width] = o.targetSize;
   const config: BatchConfig = {

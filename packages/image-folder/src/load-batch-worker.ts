@@ -1,6 +1,5 @@
 // Worker-thread entry: runs loadBatch for the pool in worker-pool.ts. Not exported.
 import { parentPort } from 'node:worker_threads';
-import sharp from 'sharp';
 import { loadBatch, type BatchConfig } from './load-batch.js';
 import type { TransformParams } from './random-transform.js';
 
@@ -11,7 +10,6 @@ interface Request {
   readonly config: BatchConfig;
 }
 
-sharp.cache(false);
 parentPort!.on('message', (req: Request) => {
   loadBatch(req.files, req.params, req.config).then(
     (res) => parentPort!.postMessage({ id: req.id, ...res }, [res.x.buffer as ArrayBuffer]),

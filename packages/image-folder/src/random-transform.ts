@@ -7,7 +7,7 @@ import type { Random } from '@rxfit/core';
  *
  * ## Example
  * ```ts
- * import { IDENTITY_TRANSFORM, type TransformParams } from '@rxfit/image-folder';
+ * import { IDENTITY_TRANSFORM, type TransformParams } from '@rxfit/image-folder/pipeline';
  * const p: TransformParams = { ...IDENTITY_TRANSFORM, theta: 30 };
  * ```
  */
@@ -31,7 +31,7 @@ export interface TransformParams {
  *
  * ## Example
  * ```ts
- * import { IDENTITY_TRANSFORM, applyTransform } from '@rxfit/image-folder';
+ * import { IDENTITY_TRANSFORM, applyTransform } from '@rxfit/image-folder/pipeline';
  * const same = applyTransform({ data: new Uint8Array(12), height: 2, width: 2, channels: 3 }, IDENTITY_TRANSFORM);
  * ```
  */
@@ -55,7 +55,7 @@ export const IDENTITY_TRANSFORM: TransformParams = Object.freeze({
  *
  * ## Example
  * ```ts
- * import type { AugmentationSettings } from '@rxfit/image-folder';
+ * import type { AugmentationSettings } from '@rxfit/image-folder/pipeline';
  * const s: AugmentationSettings = { rotationRange: 10, zoomRange: [0.8, 1.2], horizontalFlip: true };
  * ```
  */
@@ -107,7 +107,7 @@ function isZero(range: number | readonly number[] | undefined): boolean {
  * ## Example
  * ```ts
  * import { seededRandom } from '@rxfit/core';
- * import { randomTransform } from '@rxfit/image-folder';
+ * import { randomTransform } from '@rxfit/image-folder/pipeline';
  * const p = randomTransform(seededRandom(1, 0, 0), { zoomRange: 0.2, horizontalFlip: true }, 64, 64);
  * ```
  *

@@ -229,7 +229,7 @@ function unpremultiply(data: Uint8Array): Uint8Array {
  *
  * ## Example
  * ```ts
- * import type { CropBox } from '@rxfit/image-folder';
+ * import type { CropBox } from '@rxfit/image-folder/pipeline';
  * const centre: CropBox = [10, 0, 90, 80];
  * ```
  */
@@ -241,7 +241,7 @@ export type CropBox = readonly [number, number, number, number];
  *
  * ## Example
  * ```ts
- * import { aspectCropBox } from '@rxfit/image-folder';
+ * import { aspectCropBox } from '@rxfit/image-folder/pipeline';
  * aspectCropBox(500, 375, 64, 64); // [62, 0, 437, 375]
  * ```
  *
@@ -274,7 +274,7 @@ export function aspectCropBox(
  *
  * ## Example
  * ```ts
- * import { resizeImage } from '@rxfit/image-folder';
+ * import { resizeImage } from '@rxfit/image-folder/pipeline';
  * const small = resizeImage({ data: new Uint8Array(100 * 80 * 3), height: 80, width: 100, channels: 3 }, 64, 64, 'nearest');
  * ```
  *

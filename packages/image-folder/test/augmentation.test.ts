@@ -2,18 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '@rxfit/core';
-import {
-  applyTransform,
-  IDENTITY_TRANSFORM,
-  randomTransform,
-  resizeImage,
-  aspectCropBox,
-  loadImage,
-  convertColor,
-  type FillMode,
-  type ImagePixels,
-  type TransformParams,
-} from '@rxfit/image-folder';
+import { applyTransform, loadImage, type FillMode, type ImagePixels, type TransformParams } from '@rxfit/image-folder';
+import { IDENTITY_TRANSFORM, randomTransform, resizeImage, aspectCropBox, convertColor } from '@rxfit/image-folder/pipeline';
 import { join } from 'node:path';
 import { encode, makeTree, pattern } from './make-tree.js';
 

@@ -3,13 +3,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import {
-  decodeBmp,
-  decodeImage,
-  decodeNetpbm,
-  imageFolder,
-  type ImageFolderOptions,
-} from '@rxfit/image-folder';
+import { imageFolder, type ImageFolderOptions } from '@rxfit/image-folder';
+import { decodeBmp, decodeImage, decodeNetpbm } from '@rxfit/image-folder/pipeline';
 import { classFiles, encode, makeTree, pattern } from './make-tree.js';
 
 async function drain(data: {

@@ -2,7 +2,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareCodePoints, discoverImages, subsetRange } from '@rxfit/image-folder';
+import { discoverImages } from '@rxfit/image-folder/pipeline';
+import { compareCodePoints, subsetRange } from '../src/discover-images.js';
 import { makeTree } from './make-tree.js';
 
 describe('discoverImages', () => {

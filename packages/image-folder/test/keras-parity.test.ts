@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import {
-  applyTransform,
-  imageFolder,
-  KERAS_EXTENSIONS,
-  loadImage,
-  type ColorMode,
-  type FillMode,
-  type Interpolation,
-  type TransformParams,
-} from '@rxfit/image-folder';
+import { applyTransform, imageFolder, KERAS_EXTENSIONS, loadImage, type ColorMode, type FillMode, type Interpolation, type TransformParams } from '@rxfit/image-folder';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'keras-image');
 const TREE = join(FIXTURES, 'directory', 'train');

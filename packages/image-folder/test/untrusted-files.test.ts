@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { imageFolder, loadImage, pixelBudget, resolveOptions, type ImageFolderOptions } from '@rxfit/image-folder';
+import { imageFolder, loadImage, type ImageFolderOptions } from '@rxfit/image-folder';
+import { pixelBudget } from '../src/image-header.js';
+import { resolveOptions } from '../src/resolve-options.js';
 import { classFiles, makeTree } from './make-tree.js';
 
 /** Every probe has a bound: a hang fails the test instead of hanging CI. */
