@@ -1,22 +1,10 @@
 // The package's API: imageFolder (Keras' flow_from_directory) and what a user passes to it or gets
-// from it. Keras' building blocks for a pipeline of one's own are in '@rxfit/image-folder/pipeline'.
-export {
-  type FillMode,
-} from './affine-transform.js';
-export {
-  applyTransform,
-  type ApplyTransformOptions,
-} from './apply-transform.js';
-export {
-  type ColorMode,
-} from './convert-color.js';
+// from it. Keras' building blocks for a pipeline of one's own are in '@rxfit/image-folder/pipeline';
+// the few a user of imageFolder needs are re-exported here.
 export {
   IMAGE_EXTENSIONS,
   KERAS_EXTENSIONS,
 } from './discover-images.js';
-export {
-  type ClassMode,
-} from './encode-labels.js';
 export {
   type ImageBatch,
   imageFolder,
@@ -29,18 +17,17 @@ export {
   DEFAULT_MAX_BATCH_PIXELS,
 } from './image-header.js';
 export {
-  type ImagePixels,
-} from './image-pixels.js';
-export {
-  loadImage,
-  type LoadImageOptions,
-} from './load-image.js';
-export {
-  type TransformParams,
-} from './random-transform.js';
-export {
-  type Interpolation,
-} from './resize-image.js';
-export {
   type ImageFolderOptions,
 } from './resolve-options.js';
+export {
+  applyTransform,
+  type ApplyTransformOptions,
+  type FillMode,
+  type ColorMode,
+  type ClassMode,
+  type ImagePixels,
+  loadImage,
+  type LoadImageOptions,
+  type TransformParams,
+  type Interpolation,
+} from './pipeline.js';
