@@ -1,4 +1,5 @@
-import { sink, writeFileAtomic, type EventOfType } from '@rxfit/core';
+import { sink, type EventOfType } from '@rxfit/core';
+import { writeFileAtomic } from '@rxfit/core/operator-kit';
 
 /** Keeps the best val_acc so far in a JSON file; when training ends, says who stopped it and why. */
 export function bestAccuracySink(path: string) {

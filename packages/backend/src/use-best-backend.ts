@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { checkOptions } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 import { activateWebGpu, probeWebGpuAdapter, type GpuAdapter } from './webgpu.js';
 

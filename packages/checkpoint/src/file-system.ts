@@ -6,7 +6,7 @@ import {
   readRegularFile,
   weightSpecBytes,
   type EntryKind,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,17 +1,14 @@
+import { controlOf, type MissingMonitor, type RunControl, type TrainingEvent } from '@rxfit/core';
 import {
   checkBoolean,
   checkNumber,
   checkOptions,
-  controlOf,
   effectQueue,
   monitorCheck,
   monitorSettings,
   unknownLogKey,
-  type MissingMonitor,
   type MonitorSettings,
-  type RunControl,
-  type TrainingEvent,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { dirname, resolve } from 'node:path';
 import { checkCheckpointTarget, nodeFileSystem, type FileSystemPort } from './file-system.js';

@@ -1,4 +1,5 @@
-import { isImprovement, type Logs, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
+import { type Logs, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
+import { isImprovement } from '@rxfit/core/operator-kit';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkOptions } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import { fileSystem, type FileSystemPort } from './file-system.js';
 
 /** A tensor with its name, as optimizers' `getWeights` return them. */

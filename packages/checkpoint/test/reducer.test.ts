@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Logs, TrainingEvent } from '@rxfit/core';
-import { monitorDirection } from '@rxfit/core';
+import { monitorDirection } from '@rxfit/core/operator-kit';
 import { initialState, reduce, type CheckpointConfig } from '@rxfit/checkpoint';
 
 const base: CheckpointConfig = {

@@ -21,7 +21,8 @@ export interface EffectQueue {
  *
  * ## Example
  * ```ts
- * import { controlOf, effectQueue } from '@rxfit/core';
+ * import { controlOf } from '@rxfit/core';
+ * import { effectQueue } from '@rxfit/core/operator-kit';
  * defer(() => {
  *   const effects = effectQueue('myWriter');
  *   return source.pipe(tap((e) => { if (e.type === 'epochEnd') effects.run(controlOf(e, 'myWriter'), () => write(e)); }));

@@ -34,7 +34,7 @@ export interface FileTargetOptions {
  *
  * ## Example
  * ```ts
- * import { checkFileTarget } from '@rxfit/core';
+ * import { checkFileTarget } from '@rxfit/core/operator-kit';
  * checkFileTarget('backupAndRestore', 'runs/x/backup', 'folder', ['notes.txt'], { kind: 'folder', owns: (n) => n === 'backup.json' });
  * // throws: backupAndRestore: runs/x/backup holds files rxfit did not write (notes.txt); ...
  * ```
@@ -86,7 +86,8 @@ export function checkFileTarget(
  *
  * ## Example
  * ```ts
- * import { controlOf, prepareFileTarget } from '@rxfit/core';
+ * import { controlOf } from '@rxfit/core';
+ * import { prepareFileTarget } from '@rxfit/core/operator-kit';
  * // in an operator, on a live trainBegin:
  * try { prepareFileTarget('myLogger', 'logs/run.txt', { kind: 'file' }); }
  * catch (error) { controlOf(event)?.defer(Promise.reject(error)); }
@@ -128,7 +129,7 @@ export function prepareFileTarget(owner: string, path: string, options: FileTarg
  *
  * ## Example
  * ```ts
- * import { entryKind } from '@rxfit/core';
+ * import { entryKind } from '@rxfit/core/operator-kit';
  * entryKind('/dev/null'); // 'other'
  * ```
  * @param path - Any path.
@@ -152,7 +153,7 @@ export function entryKind(path: string): EntryKind {
  * ## Example
  * ```ts
  * import { lstatSync } from 'node:fs';
- * import { kindOfStats } from '@rxfit/core';
+ * import { kindOfStats } from '@rxfit/core/operator-kit';
  * kindOfStats(lstatSync('.')); // 'folder'
  * ```
  * @param stats - The stats.
@@ -171,7 +172,7 @@ export function kindOfStats(stats: Pick<Stats, 'isFile' | 'isDirectory' | 'isSym
  * ## Example
  * ```ts
  * import { lstatSync } from 'node:fs';
- * import { describeStats } from '@rxfit/core';
+ * import { describeStats } from '@rxfit/core/operator-kit';
  * describeStats(lstatSync('/dev/zero')); // 'a character device'
  * ```
  * @param stats - `lstat`/`fstat` results.

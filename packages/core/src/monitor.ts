@@ -43,7 +43,7 @@ const MAX_PARTS = [
  *
  * ## Example
  * ```ts
- * import { monitorDirection } from '@rxfit/core';
+ * import { monitorDirection } from '@rxfit/core/operator-kit';
  * monitorDirection('val_accuracy'); // 'max'
  * monitorDirection('lr'); // undefined
  * ```
@@ -67,7 +67,7 @@ export function monitorDirection(monitor: string): MonitorDirection | undefined 
  *
  * ## Example
  * ```ts
- * import { isImprovement } from '@rxfit/core';
+ * import { isImprovement } from '@rxfit/core/operator-kit';
  * isImprovement('max', 0.5, 0.75, 0); // true: 0.75 - 0.5 > 0
  * ```
  * @param direction - `min` or `max`.
@@ -111,7 +111,7 @@ export interface MonitorSettings {
  *
  * ## Example
  * ```ts
- * import { monitorSettings } from '@rxfit/core';
+ * import { monitorSettings } from '@rxfit/core/operator-kit';
  * monitorSettings('earlyStopping', 'val_loss', 'auto', 'error').direction; // 'min'
  * ```
  * @throws TypeError for a monitor that is not a non-empty string; RangeError for a bad mode or
@@ -139,7 +139,7 @@ export function monitorSettings(
  *
  * ## Example
  * ```ts
- * import { unknownLogKey } from '@rxfit/core';
+ * import { unknownLogKey } from '@rxfit/core/operator-kit';
  * unknownLogKey('earlyStopping: monitor', 'val_los', ['loss', 'val_loss']);
  * // "earlyStopping: monitor 'val_los' is not logged by this run. Did you mean 'val_loss'? ..."
  * ```
@@ -173,7 +173,7 @@ function closestHint(monitor: string, keys: readonly string[]): string {
  *
  * ## Example
  * ```ts
- * import { monitorCheck, monitorSettings } from '@rxfit/core';
+ * import { monitorCheck, monitorSettings } from '@rxfit/core/operator-kit';
  * const check = monitorCheck(monitorSettings('earlyStopping', 'val_loss', 'auto', 'error'));
  * tap((event) => check(event, controlOf(event)));
  * ```

@@ -32,7 +32,7 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
  *
  * ## Example
  * ```ts
- * import { readRegularFile } from '@rxfit/core';
+ * import { readRegularFile } from '@rxfit/core/operator-kit';
  * const bytes = await readRegularFile('checkpoints/best/weights.bin', { maxBytes: 1 << 20, followLinks: false });
  * ```
  * @param path - The file.
@@ -70,7 +70,7 @@ export async function readRegularFile(path: string, options: ReadRegularFileOpti
  *
  * ## Example
  * ```ts
- * import { readRegularFileSync } from '@rxfit/core';
+ * import { readRegularFileSync } from '@rxfit/core/operator-kit';
  * const text = readRegularFileSync('runs/x/backup/backup.json', { followLinks: false }).toString('utf8');
  * ```
  * @param path - The file.
@@ -128,7 +128,7 @@ function checkStats(path: string, stats: Stats, maxBytes: number): void {
  *
  * ## Example
  * ```ts
- * import { checkEntryName } from '@rxfit/core';
+ * import { checkEntryName } from '@rxfit/core/operator-kit';
  * checkEntryName('weights.bin'); // ok
  * checkEntryName('../../secret.bin'); // throws
  * ```

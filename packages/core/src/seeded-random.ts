@@ -3,7 +3,7 @@
  *
  * ## Example
  * ```ts
- * import { seededRandom, type Random } from '@rxfit/core';
+ * import { seededRandom, type Random } from '@rxfit/core/operator-kit';
  * const rng: Random = seededRandom(42, 0, 7);
  * rng(); // 0 <= value < 1
  * ```
@@ -34,7 +34,7 @@ function combine(h: number, value: number): number {
  *
  * ## Example
  * ```ts
- * import { seededRandom } from '@rxfit/core';
+ * import { seededRandom } from '@rxfit/core/operator-kit';
  * const a = seededRandom(1, 3, 10)();
  * const b = seededRandom(1, 3, 10)();
  * // a === b
@@ -81,7 +81,7 @@ function rotl(x: number, k: number): number {
  *
  * ## Example
  * ```ts
- * import { epochOrder } from '@rxfit/core';
+ * import { epochOrder } from '@rxfit/core/operator-kit';
  * epochOrder(5, false, 0, 0); // Int32Array [0, 1, 2, 3, 4]
  * ```
  *

@@ -66,7 +66,7 @@ export function checkFunction(owner: string, option: string, value: unknown): vo
  *
  * ## Example
  * ```ts
- * import { checkOptions } from '@rxfit/core';
+ * import { checkOptions } from '@rxfit/core/operator-kit';
  * checkOptions('earlyStopping', options, ['monitor', 'patience', 'minDelta']);
  * ```
  * @param owner - The factory, named in the error.

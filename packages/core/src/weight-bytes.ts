@@ -22,7 +22,7 @@ const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = {
  *
  * ## Example
  * ```ts
- * import { weightSpecBytes } from '@rxfit/core';
+ * import { weightSpecBytes } from '@rxfit/core/operator-kit';
  * weightSpecBytes({ name: 'dense/kernel', shape: [4, 3], dtype: 'float32' }); // 48
  * ```
  * @param spec - A manifest entry.

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
  *
  * ## Example
  * ```ts
- * import { writeFileAtomic } from '@rxfit/core';
+ * import { writeFileAtomic } from '@rxfit/core/operator-kit';
  * await writeFileAtomic('runs/x/best.json', JSON.stringify({ val_acc: 0.97 }));
  * ```
  * @param path - The file to replace; its folder must exist.
@@ -58,7 +58,7 @@ export async function syncFolder(folder: string): Promise<void> {
  *
  * ## Example
  * ```ts
- * import { isAtomicTemporary } from '@rxfit/core';
+ * import { isAtomicTemporary } from '@rxfit/core/operator-kit';
  * isAtomicTemporary('.backup.json.4242.0a1b2c3d.tmp', 'backup.json'); // true
  * ```
  * @param name - An entry of the folder.

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { controlOf, effectQueue, TrainingError, type TrainingEvent } from '@rxfit/core';
+import { controlOf, TrainingError, type TrainingEvent } from '@rxfit/core';
+import { effectQueue } from '@rxfit/core/operator-kit';
 import { scriptedRun } from '@rxfit/core/testing';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

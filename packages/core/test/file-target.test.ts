@@ -5,7 +5,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { checkEntryName, NotRegularFileError, prepareFileTarget, readRegularFile } from '@rxfit/core';
+import {
+  checkEntryName,
+  NotRegularFileError,
+  prepareFileTarget,
+  readRegularFile,
+} from '@rxfit/core/operator-kit';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxfit-core-target-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { monitorCheck, monitorDirection, monitorSettings, unknownLogKey, type TrainingEvent } from '@rxfit/core';
+import { type TrainingEvent } from '@rxfit/core';
+import {
+  monitorCheck,
+  monitorDirection,
+  monitorSettings,
+  unknownLogKey,
+} from '@rxfit/core/operator-kit';
 
 describe('monitorDirection', () => {
   // Keras' test_early_stopping and model_checkpoint auto-mode cases, plus tfjs metric names.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '@rxfit/core';
+import { writeFileAtomic } from '@rxfit/core/operator-kit';
 
 describe('writeFileAtomic', () => {
   it('replaces the content and leaves no temporary file', async () => {

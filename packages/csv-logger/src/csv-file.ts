@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseString } from 'fast-csv';
-import { prepareFileTarget, readRegularFile, writeFileAtomic } from '@rxfit/core';
+import { prepareFileTarget, readRegularFile, writeFileAtomic } from '@rxfit/core/operator-kit';
 import { ROW_END, formatRow, rowCells, type CsvDialect } from './format.js';
 import type { CsvRow } from './reducer.js';
 

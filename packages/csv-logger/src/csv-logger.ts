@@ -1,5 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkOptions, controlOf, effectQueue, type RunControl, type TrainingEvent } from '@rxfit/core';
+import { controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, effectQueue } from '@rxfit/core/operator-kit';
 import {
   endLine,
   nodeFileSystem,

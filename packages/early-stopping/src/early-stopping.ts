@@ -1,17 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { controlOf, type MissingMonitor, type RunControl, type TrainingEvent } from '@rxfit/core';
 import {
   checkBoolean,
   checkInteger,
   checkNumber,
   checkOptions,
-  controlOf,
   monitorCheck,
   monitorSettings,
-  type MissingMonitor,
-  type RunControl,
-  type TrainingEvent,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import {
   initialState,
   reduce,

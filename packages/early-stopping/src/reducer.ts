@@ -1,4 +1,5 @@
-import { isImprovement, type MonitorDirection, type MonitorSettings, type TrainingEvent } from '@rxfit/core';
+import { type MonitorDirection, type TrainingEvent } from '@rxfit/core';
+import { isImprovement, type MonitorSettings } from '@rxfit/core/operator-kit';
 
 /** Whether the monitored value improves downwards or upwards. */
 export type Direction = MonitorDirection;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isImprovement, monitorDirection } from '@rxfit/core';
+import { isImprovement, monitorDirection } from '@rxfit/core/operator-kit';
 import {
   earlyStoppingConfig,
   initialState,

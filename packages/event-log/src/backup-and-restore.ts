@@ -1,5 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkOptions, controlOf, effectQueue, type TrainingEvent } from '@rxfit/core';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, effectQueue } from '@rxfit/core/operator-kit';
 import { checkBackupFolder, deleteBackup, readBackupSync, saveBackup } from './backup-store.js';
 
 /** Options of {@link backupAndRestore}. */

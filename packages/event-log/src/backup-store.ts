@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import { setLearningRate } from '@rxfit/core';
 import {
   checkEntryName,
   isAtomicTemporary,
   prepareFileTarget,
   readRegularFile,
   readRegularFileSync,
-  setLearningRate,
   syncFolder,
   weightSpecBytes,
   writeFileAtomic,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 

@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkInteger, checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkOptions } from '@rxfit/core/operator-kit';
 import { serializeEvent } from './format.js';
 import { nodeLogFileIo, openLog, type LogFileIo } from './log-file.js';
 

@@ -1,5 +1,5 @@
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { describeStats, prepareFileTarget } from '@rxfit/core';
+import { describeStats, prepareFileTarget } from '@rxfit/core/operator-kit';
 import { checkHeader, headerLine } from './format.js';
 
 /** How a log file is written; a port so tests can simulate a crash in the middle of a write. */

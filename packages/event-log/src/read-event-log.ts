@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
-import { checkOptions, readRegularFile, type TrainingEvent } from '@rxfit/core';
+import { type TrainingEvent } from '@rxfit/core';
+import { checkOptions, readRegularFile } from '@rxfit/core/operator-kit';
 import { parseLog, type LogLine } from './format.js';
 import { initialState, reduce, type RunSummary } from './reducer.js';
 

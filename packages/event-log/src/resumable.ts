@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { concat, defer, from, switchMap, tap, type Observable } from 'rxjs';
 import { open } from 'node:fs/promises';
-import { checkOptions, controlOf, prepareFileTarget, type TrainingEvent } from '@rxfit/core';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions, prepareFileTarget } from '@rxfit/core/operator-kit';
 import { readBackup, restoreBackup, type BackupMeta } from './backup-store.js';
 import { readLogLines } from './read-event-log.js';
 

@@ -6,7 +6,7 @@ import { loadBatch, type BatchConfig, type LoadedBatch } from './load-batch.js';
 import { prefetch } from './prefetch.js';
 import { randomTransform, type TransformParams } from './random-transform.js';
 import { resolveOptions, type ImageFolderOptions } from './resolve-options.js';
-import { epochOrder, seededRandom } from '@rxfit/core';
+import { epochOrder, seededRandom } from '@rxfit/core/operator-kit';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 // Datasets with the same `workers` count share one pool (a training and a validation folder,

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { readRegularFile } from '@rxfit/core';
+import { readRegularFile } from '@rxfit/core/operator-kit';
 import { bmpHeader } from './decode-bmp.js';
 import { netpbmHeader } from './decode-netpbm.js';
 

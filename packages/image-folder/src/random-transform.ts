@@ -1,4 +1,4 @@
-import type { Random } from '@rxfit/core';
+import type { Random } from '@rxfit/core/operator-kit';
 
 /**
  * The parameters of one image's augmentation, as Keras' `get_random_transform` returns them
@@ -106,7 +106,7 @@ function isZero(range: number | readonly number[] | undefined): boolean {
  *
  * ## Example
  * ```ts
- * import { seededRandom } from '@rxfit/core';
+ * import { seededRandom } from '@rxfit/core/operator-kit';
  * import { randomTransform } from '@rxfit/image-folder/pipeline';
  * const p = randomTransform(seededRandom(1, 0, 0), { zoomRange: 0.2, horizontalFlip: true }, 64, 64);
  * ```

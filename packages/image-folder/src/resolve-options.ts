@@ -1,4 +1,4 @@
-import { checkOptions } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import { availableParallelism } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { FillMode } from './affine-transform.js';

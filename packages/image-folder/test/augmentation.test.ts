@@ -1,7 +1,7 @@
 // Each augmentation against a reference computed here, independently of the package's code.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom } from '@rxfit/core';
+import { seededRandom } from '@rxfit/core/operator-kit';
 import { applyTransform, loadImage, type FillMode, type ImagePixels, type TransformParams } from '@rxfit/image-folder';
 import { IDENTITY_TRANSFORM, randomTransform, resizeImage, aspectCropBox, convertColor } from '@rxfit/image-folder/pipeline';
 import { join } from 'node:path';

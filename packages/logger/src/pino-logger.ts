@@ -1,4 +1,5 @@
-import { checkOptions, reportWarning, warningOf, type TrainingEvent, type TrainParams } from '@rxfit/core';
+import { reportWarning, warningOf, type TrainingEvent, type TrainParams } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import { pino, type Level, type Logger } from 'pino';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { decisionMessage, formatLogs } from './format.js';

@@ -1,4 +1,5 @@
-import { checkInteger, checkNumber, checkOptions, reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
+import { reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOptions } from '@rxfit/core/operator-kit';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { closeLine, initialState, reduce } from './reducer.js';
 

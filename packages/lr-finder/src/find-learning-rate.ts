@@ -1,15 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
-import {
-  checkInteger,
-  checkNumber,
-  checkOneOf,
-  checkOptions,
-  controlOf,
-  fit,
-  type TrainingData,
-  type TrainingEvent,
-} from '@rxfit/core';
+import { controlOf, fit, type TrainingData, type TrainingEvent } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
 import { writeSweepPlot } from './plot.js';
 import { initialState, reduce, type SweepSettings } from './reducer.js';
 import {

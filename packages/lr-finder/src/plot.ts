@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '@rxfit/core';
+import { writeFileAtomic } from '@rxfit/core/operator-kit';
 import type { SuggestionMethod, Suggestions } from './suggest.js';
 
 const formatRate = (lr: number): string =>

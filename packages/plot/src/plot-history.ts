@@ -1,12 +1,11 @@
+import { controlOf, type TrainingEvent } from '@rxfit/core';
 import {
   checkInteger,
   checkNumber,
   checkOptions,
-  controlOf,
   effectQueue,
   prepareFileTarget,
-  type TrainingEvent,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';

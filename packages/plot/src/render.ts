@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { writeFileAtomic } from '@rxfit/core';
+import { writeFileAtomic } from '@rxfit/core/operator-kit';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { parse, View } from 'vega';

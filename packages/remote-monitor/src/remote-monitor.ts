@@ -1,9 +1,5 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import {
-  checkInteger,
-  checkNumber,
-  checkOneOf,
-  checkOptions as checkOptionKeys,
   sink,
   SINK_MODES,
   type SinkHandler,
@@ -11,6 +7,12 @@ import {
   type SinkMode,
   type TrainingEvent,
 } from '@rxfit/core';
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions as checkOptionKeys,
+} from '@rxfit/core/operator-kit';
 
 /** The name the operator gives in its warnings (`by`) and errors. */
 export const REMOTE_MONITOR = 'remoteMonitor';

@@ -1,15 +1,13 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { controlOf, type MissingMonitor, type TrainingEvent } from '@rxfit/core';
 import {
   checkInteger,
   checkNumber,
   checkOptions,
-  controlOf,
   monitorCheck,
   monitorSettings,
-  type MissingMonitor,
   type MonitorSettings,
-  type TrainingEvent,
-} from '@rxfit/core';
+} from '@rxfit/core/operator-kit';
 import { initialState, reduce, type PlateauConfig } from './reducer.js';
 
 const BY = 'reduceLROnPlateau';

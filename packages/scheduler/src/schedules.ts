@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core';
+import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
 
 /**
  * An epoch schedule: the learning rate for a 0-based absolute `epoch`, given the rate in force

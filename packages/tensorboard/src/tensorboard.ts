@@ -1,13 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import {
-  checkBoolean,
-  checkInteger,
-  checkOneOf,
-  checkOptions,
-  controlOf,
-  type TrainingEvent,
-} from '@rxfit/core';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
 import { join } from 'node:path';
 import { EventFile, nodeEventFileSystem, type EventFileSystem } from './event-file.js';
 import { DEFAULT_BUCKET_COUNT, histogramBuckets } from './histogram.js';

@@ -1,5 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { checkOptions, controlOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
 
 /** The name the operator gives in `stopRequested.by`. */
