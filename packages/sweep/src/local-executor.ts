@@ -68,7 +68,8 @@ export function localExecutor(options: LocalExecutorOptions = {}): Executor {
               children.delete(child);
               if (outcome) return resolve({ status: 'finished', outcome });
               const how = signal ? `killed by ${signal}` : `exited with code ${String(code)}`;
-              resolve({ status: 'lost', reason: `trial process ${String(child.pid)} ${how}${tail(outputFile)}`, retriable: true });
+              const output = tail(outputFile);
+              resolve({ status: 'lost', reason: `trial process ${String(child.pid)} ${how}`, retriable: true, ...(output ? { output } : {}) });
             });
           });
           child.send({ type: 'run', module, spec });
@@ -96,7 +97,7 @@ function tail(file: string): string {
   try {
     const text = readFileSync(file, 'utf8').trimEnd();
     if (text === '') return '';
-    return `; its output ends:\n${text.split('\n').slice(-8).join('\n')}`;
+    return `\n${file} ends:\n${text.split('\n').slice(-8).join('\n')}`;
   } catch {
     return '';
   }

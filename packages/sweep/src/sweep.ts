@@ -280,14 +280,14 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
           if (outcome.retriable && record.losses < retries) {
             record.losses++;
             record.attempt++;
-            emit({ type: 'trialRetried', trialId: record.trialId, attempt: record.attempt, reason: `${outcome.reason}; retry ${String(record.losses)} of ${String(retries)}, resuming from its backup where it has one` });
+            emit({ type: 'trialRetried', trialId: record.trialId, attempt: record.attempt, reason: `${outcome.reason}; retry ${String(record.losses)} of ${String(retries)}, resuming from its backup where it has one${outcome.output ?? ''}` });
             return record;
           }
           status = 'failed';
           const attempts = record.attempt;
           emit({
             type: 'trialFailed', trialId: record.trialId, index: record.index, params: record.params, attempts,
-            error: `${outcome.reason}; no retries left (${String(attempts)} attempt${attempts === 1 ? '' : 's'}, retries: ${String(retries)})`,
+            error: `${outcome.reason}; no retries left (${String(attempts)} attempt${attempts === 1 ? '' : 's'}, retries: ${String(retries)})${outcome.output ?? ''}`,
             result: resultOf(record, 'failed'),
           });
         } else if (outcome.outcome.reason === 'failed') {

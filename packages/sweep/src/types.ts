@@ -64,7 +64,7 @@ export interface RunnerOutcome {
 /** How an executor saw a trial end: the runner's outcome, or the process gone. */
 export type ExecutionOutcome =
   | { readonly status: 'finished'; readonly outcome: RunnerOutcome }
-  | { readonly status: 'lost'; readonly reason: string; readonly retriable: boolean };
+  | { readonly status: 'lost'; readonly reason: string; readonly retriable: boolean; /** The end of the process's output. */ readonly output?: string };
 
 /** A message from a running trial to the coordinator. */
 export type TrialMessage =
