@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Subject, lastValueFrom, tap, toArray } from 'rxjs';
+import { choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
+import { redisExecutor } from '@rxfit/sweep/redis';
+import { assertCompleteLog } from './gap-free.js';
+import { NO_REDIS, testRedis } from './redis-server.js';
+
+const TRIAL = fileURLToPath(new URL('./fixtures/tiny-trial.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const of = <T extends SweepEvent['type']>(events: SweepEvent[], type: T) => events.filter((e): e is Extract<SweepEvent, { type: T }> => e.type === type);
+
+let redis: Awaited<ReturnType<typeof testRedis>>;
+const children: ChildProcess[] = [];
+
+function startWorker(url: string, queue: string): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, CLI, 'worker', '--redis', url, '--module', TRIAL, '--queue', queue, '--lock-duration', '2000', '--stalled-interval', '1000'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  children.push(child);
+  return child;
+}
+
+describe('redis executor: BullMQ jobs, two worker processes', { timeout: 90_000 }, () => {
+  before(async () => {
+    redis = await testRedis();
+    if (!redis) {
+      if (process.env['CI'] === 'true') throw new Error(`CI=true requires Redis: ${NO_REDIS}`);
+      process.stderr.write(`# @rxfit/sweep: ${NO_REDIS}\n`);
+    }
+  });
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+    redis?.stop();
+  });
+
+  it('a worker SIGKILLed mid-trial: its job stalls, another worker resumes the trial, every trial completes once', async (t) => {
+    if (!redis) return t.skip(NO_REDIS);
+    const url = redis.url;
+    const queue = `rxfit-sweep-test-${randomUUID()}`;
+    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-redis-'));
+    try {
+      const a = startWorker(url, queue);
+      startWorker(url, queue);
+      const killed = new Subject<string>();
+      let victim: string | undefined;
+      const events = await lastValueFrom(
+        sweep({
+          space: { units: choice([3, 4, 5]), slow: choice([40]), epochs: choice([6]) }, trial: TRIAL, sampler: gridSampler(),
+          metric: 'val_acc', maxTrials: 3, concurrency: 3, dir, executor: redisExecutor({ redis: url, queue, blockMs: 200 }),
+        }).pipe(
+          tap((e) => {
+            // Kill worker a once a trial it runs has ended epoch 1 (a backup of epoch 0 exists).
+            if (victim || e.type !== 'trialEvent' || e.event.type !== 'epochEnd' || e.event.epoch !== 1) return;
+            const running = events$.find((r) => r.type === 'trialRunning' && r.trialId === e.trialId);
+            if (running?.type === 'trialRunning' && running.worker.endsWith(`:${String(a.pid)}`)) {
+              victim = e.trialId;
+              a.kill('SIGKILL');
+              killed.next(e.trialId);
+            }
+          }),
+          tap((e) => events$.push(e)),
+          toArray(),
+        ),
+      );
+      assert.ok(victim, 'worker a ran a trial and was killed mid-trial');
+      const completed = of(events, 'trialCompleted');
+      assert.deepEqual(completed.map((e) => e.trialId).sort(), ['trial-0000', 'trial-0001', 'trial-0002'], 'every trial completes, once');
+      assert.equal(of(events, 'trialFailed').length, 0);
+      const retried = of(events, 'trialRetried');
+      assert.deepEqual(retried.map((e) => e.trialId), [victim]);
+      const runningOn = of(events, 'trialRunning').filter((e) => e.trialId === victim).map((e) => e.worker);
+      assert.equal(new Set(runningOn).size, 2, `${victim} ran on two workers: ${runningOn.join(', ')}`);
+      for (const e of completed) {
+        assert.equal(e.result.epochs, 6);
+        const log = await assertCompleteLog(path.join(dir, 'trials', e.trialId, 'events.jsonl'), 6);
+        if (e.trialId === victim) assert.equal(log.filter((x) => x.type === 'trainBegin').length, 2, 'resumed from its backup');
+      }
+      assert.equal(of(readSweepLog(path.join(dir, 'sweep.jsonl')), 'trialCompleted').length, 3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const events$: SweepEvent[] = [];
