@@ -6,11 +6,11 @@ export function encode(value: unknown): string {
 }
 
 /** Reads what {@link encode} wrote. */
-export function decode<T>(text: string): T {
+export function decode(text: string): unknown {
   return JSON.parse(text, (_key, v: unknown) => {
     if (typeof v === 'object' && v !== null && '$float' in v && Object.keys(v).length === 1) {
       return Number((v as { $float: string }).$float);
     }
     return v;
-  }) as T;
+  });
 }

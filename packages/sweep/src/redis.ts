@@ -95,7 +95,7 @@ export function redisExecutor(options: RedisExecutorOptions): Executor {
         while (!closing) {
           let reply: [string, [string, string[]][]][] | null;
           try {
-            reply = (await reader.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as typeof reply;
+            reply = (await reader.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', key, lastId));
           } catch (error) {
             if (closing) return;
             throw error;
@@ -103,7 +103,7 @@ export function redisExecutor(options: RedisExecutorOptions): Executor {
           for (const [, entries] of reply ?? []) {
             for (const [id, fields] of entries) {
               lastId = id;
-              const message = decode<StreamMessage>(fields[1] ?? 'null');
+              const message = decode(fields[1] ?? 'null') as StreamMessage;
               if (message.kind === 'done') {
                 const jobId = byTrial.get(message.trialId);
                 if (jobId) settle(jobId, { status: 'finished', outcome: message.outcome });
@@ -228,7 +228,7 @@ export async function sweepWorker(options: SweepWorkerOptions): Promise<SweepWor
       let order: StopOrder | undefined;
       const poll = async (): Promise<void> => {
         const text = await publisher.get(stopKey(spec.sweepId, spec.trialId)).catch(() => null);
-        if (text) order ??= decode<StopOrder>(text);
+        if (text) order ??= decode(text) as StopOrder;
       };
       await poll();
       const timer = setInterval(() => void poll(), pollInterval);

@@ -35,7 +35,8 @@ export function choice(values: readonly ParamValue[]): ParamSpec {
       throw new TypeError(`choice: every value must be a finite number, a string or a boolean, got ${String(value)}`);
     }
   }
-  return Object.freeze({ kind: 'choice', values: Object.freeze([...values]) });
+  const copy = Object.freeze(Array.from<ParamValue>(values));
+  return Object.freeze({ kind: 'choice', values: copy });
 }
 
 function checkRange(owner: string, low: number, high: number, positive = false): void {

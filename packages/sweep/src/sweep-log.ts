@@ -31,7 +31,7 @@ export function readSweepLog(file: string): SweepEvent[] {
     try {
       value = decode(line);
     } catch (error) {
-      throw new Error(`${file}: line ${String(i + 1)} is not JSON (${(error as Error).message})`);
+      throw new Error(`${file}: line ${String(i + 1)} is not JSON (${(error as Error).message})`, { cause: error });
     }
     const record = value as Record<string, unknown>;
     if (i === 0 || record['schema'] !== undefined) {

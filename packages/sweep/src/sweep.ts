@@ -139,7 +139,7 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
         params: {
           metric, mode, maxTrials, concurrency, sampler: sampler.name, executor: executor.name,
           ...(pruner ? { pruner: pruner.name } : {}),
-          space: space as Readonly<Record<string, unknown>>,
+          space: space,
         },
       });
 

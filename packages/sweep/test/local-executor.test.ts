@@ -24,7 +24,7 @@ describe('local executor: trials in child processes', { timeout: 60_000 }, () =>
       const retried = of(events, 'trialRetried');
       assert.equal(retried.length, 1);
       assert.equal(retried[0]?.trialId, 'trial-0001');
-      assert.match(retried[0]!.reason, /killed by SIGKILL; retry 1 of 1, resuming from its backup/);
+      assert.match(retried[0].reason, /killed by SIGKILL; retry 1 of 1, resuming from its backup/);
       const completed = of(events, 'trialCompleted');
       assert.deepEqual(completed.map((e) => e.trialId).sort(), ['trial-0000', 'trial-0001']);
       for (const e of completed) assert.equal(e.result.epochs, 4);
