@@ -106,13 +106,13 @@ export function gridSampler(options: GridSamplerOptions = {}): Sampler {
         orders.set(space, order);
       }
       let rest = order[index]!;
-      const params: Record<string, ParamValue> = {};
+      const picked: ParamValue[] = [];
       for (let k = names.length - 1; k >= 0; k--) {
         const axis = axes[k]!;
-        params[names[k]!] = axis[rest % axis.length]!;
+        picked[k] = axis[rest % axis.length]!;
         rest = Math.floor(rest / axis.length);
       }
-      return Object.freeze(params);
+      return Object.freeze(Object.fromEntries(names.map((name, k) => [name, picked[k]!])));
     },
   };
 }

@@ -16,7 +16,7 @@ import { SweepLogWriter, readSweepLog } from './sweep-log.js';
 import type { Executor, ExecutionOutcome, ExecutorSession, TrialExecution, TrialFunction, TrialMessage, TrialResult, TrialSpec } from './types.js';
 
 /** Options of {@link sweep}. */
-export interface SweepOptions {
+export interface SweepOptions<S = unknown> {
   /** The parameters to search: `{ lr: logUniform(1e-4, 1e-1), units: choice([32, 64]) }`. */
   readonly space: Space;
   /**
@@ -31,7 +31,7 @@ export interface SweepOptions {
   /** Draws each trial's parameters. @default randomSampler({ seed: 0 }) */
   readonly sampler?: Sampler;
   /** Stops unpromising trials from their `epochEnd` events. @default none */
-  readonly pruner?: Pruner<never>;
+  readonly pruner?: Pruner<S>;
   /** How many trials to run (a grid may end sooner). */
   readonly maxTrials: number;
   /** Trials running at once. @default 1 */
@@ -71,7 +71,8 @@ export function trialIdOf(index: number): string {
  * is stopped through its own control (`stopRequested` by `'sweep'`, with the reason and the rung
  * in `details`). Every trial keeps its event log in `dir/trials/<id>/events.jsonl`; the sweep
  * logs its own events in `dir/sweep.jsonl`. Subscribing again with the same `dir` resumes: the
- * log is replayed, finished trials are not run again, interrupted ones resume from their backup
+ * log is replayed (its events emitted first, `replayed: true`, then the finished trials' epochs
+ * as `trialEvent`s), finished trials are not run again, interrupted ones resume from their backup
  * (`context.resumable`).
  *
  * ## Example
@@ -91,7 +92,7 @@ export function trialIdOf(index: number): string {
  * @returns A cold Observable of sweep events; unsubscribing stops the trials (their backups stay).
  * @throws TypeError/RangeError naming the option for bad options.
  */
-export function sweep(options: SweepOptions): Observable<SweepEvent> {
+export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEvent> {
   checkOptions('sweep', options, KNOWN);
   const { space, trial, metric, sampler = randomSampler(), pruner, maxTrials, concurrency = 1, dir, retries = 1 } = options;
   checkSpace(space);
@@ -133,6 +134,8 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
         if (!closed) subscriber.next(event);
         return event;
       };
+      // The log replays first, as a resumed run's does: a fold over the sweep's events sees it whole.
+      for (const event of prior) if (!closed) subscriber.next(event);
       emit({
         type: 'sweepBegin',
         resumed: begin !== undefined,
@@ -144,7 +147,7 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
       });
 
       // Rebuild from the log: which trials exist, which finished, and the pruner's state.
-      let prunerState: unknown = pruner?.initialState(mode);
+      let prunerState = pruner?.initialState(mode) as S;
       const records = new Map<string, TrialRecord>();
       const finishedStatus = new Map<string, TrialStatus>();
       const counts = { completed: 0, pruned: 0, failed: 0 };
@@ -179,18 +182,15 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
         const status = finishedStatus.get(record.trialId);
         if (status === undefined) continue;
         record.finished = true;
-        if (pruner) {
-          const file = trialPaths(trialDir(record.trialId)).log;
-          if (existsSync(file)) {
-            const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
-            for (const e of events) {
-              if (e.type !== 'epochEnd') continue;
-              const value = e.logs[metric];
-              if (value !== undefined) prunerState = pruner.report(prunerState as never, { trialId: record.trialId, epoch: e.epoch, value }).state;
-            }
-          }
-          prunerState = pruner.finished(prunerState as never, record.trialId, status);
+        const file = trialPaths(trialDir(record.trialId)).log;
+        const events = existsSync(file) ? await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray())) : [];
+        for (const e of events) {
+          if (e.type !== 'epochEnd') continue;
+          emit({ type: 'trialEvent', trialId: record.trialId, attempt: record.attempt, event: e });
+          const value = e.logs[metric];
+          if (pruner && value !== undefined) prunerState = pruner.report(prunerState, { trialId: record.trialId, epoch: e.epoch, value }).state;
         }
+        if (pruner) prunerState = pruner.finished(prunerState, record.trialId, status);
       }
       const queue: TrialRecord[] = [...records.values()].filter((r) => !r.finished).sort((a, b) => a.index - b.index);
       for (const record of queue) {
@@ -248,7 +248,7 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
         record.epochs.set(event.epoch, event.logs);
         const value = event.logs[metric];
         if (!pruner || value === undefined) return;
-        const step = pruner.report(prunerState as never, { trialId: record.trialId, epoch: event.epoch, value });
+        const step = pruner.report(prunerState, { trialId: record.trialId, epoch: event.epoch, value });
         prunerState = step.state;
         const decision = step.decision;
         if (decision.action === 'continue' || record.stopOrdered) return;
@@ -304,7 +304,7 @@ export function sweep(options: SweepOptions): Observable<SweepEvent> {
         }
         counts[status]++;
         record.finished = true;
-        if (pruner) prunerState = pruner.finished(prunerState as never, record.trialId, status);
+        if (pruner) prunerState = pruner.finished(prunerState, record.trialId, status);
         return undefined;
       };
 

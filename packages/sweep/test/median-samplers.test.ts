@@ -8,7 +8,7 @@ describe("medianPruner: Optuna's MedianPruner", () => {
     let state: MedianState = pruner.initialState(mode);
     const actions: string[] = [];
     for (const step of steps) {
-      if (step[0] === 'done') {
+      if (step.length === 2) {
         state = pruner.finished(state, step[1], 'completed');
         continue;
       }

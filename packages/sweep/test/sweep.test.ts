@@ -95,9 +95,11 @@ describe('sweep (in process)', () => {
       runs.length = 0;
       const events = await lastValueFrom(sweep(options).pipe(toArray()));
       assert.deepEqual(runs, ['trial-0002', 'trial-0003'], 'trials 0 and 1 finished before the crash');
-      assert.equal(events[0]?.type === 'sweepBegin' && events[0].resumed, true);
+      const begins = of(events, 'sweepBegin');
+      assert.deepEqual(begins.map((e) => [e.resumed, e.replayed]), [[false, true], [true, undefined]], 'the log replays first');
+      assert.deepEqual(leaderboardOf(events).rows.map((r) => r.status).sort(), ['pruned', 'pruned', 'pruned', 'stopped']);
       // Rebuilt from trial 0 and 1's logs, ASHA prunes trials 2 and 3 as the first sweep did.
-      assert.deepEqual(of(events, 'trialPruned').map((e) => e.trialId), ['trial-0002', 'trial-0003']);
+      assert.deepEqual(of(events, 'trialPruned').filter((e) => !e.replayed).map((e) => e.trialId), ['trial-0002', 'trial-0003']);
       const logged = readSweepLog(file);
       assert.deepEqual(logged.map((e) => e.seq), logged.map((_, i) => i), 'seq goes on without a gap');
       assert.equal(of(logged, 'trialCompleted').length, 4);
