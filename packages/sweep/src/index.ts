@@ -6,7 +6,7 @@ export { medianPruner, type MedianPrunerOptions, type MedianState } from './medi
 export { percentile, type Mode, type PruneDecision, type Pruner, type TrialReport, type TrialStatus } from './pruner.js';
 export { inProcessExecutor } from './in-process-executor.js';
 export { localExecutor, type LocalExecutorOptions } from './local-executor.js';
-export { loadTrial, runTrial, trialPaths, SWEEP, type RunnerPort } from './runner.js';
+export { loadTrial, runTrial, trialContext, trialPaths, SWEEP, type RunnerPort } from './runner.js';
 export { readSweepLog, SWEEP_SCHEMA, SWEEP_LOG_VERSION } from './sweep-log.js';
 export { formatLeaderboard, leaderboardOf, toLeaderboard, type Leaderboard, type LeaderboardRow } from './leaderboard.js';
 export type { SweepEvent, SweepEventBase, SweepEventBody, SweepEventOf } from './events.js';

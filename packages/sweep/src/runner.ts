@@ -37,14 +37,11 @@ export async function loadTrial(module: string): Promise<TrialFunction> {
 const QUIET = new Set(['batchBegin', 'batchEnd']);
 
 /**
- * Runs one trial where it is (the in-process executor, a child process, a Redis worker): calls
- * the trial function, gives the run its event log (and a resumable backup through
- * `context.resumable`), forwards its events but batches to the coordinator, and stops it through
- * its own control when the coordinator prunes it.
+ * The context a trial gets, without the sweep: what the runner hands `trial(params, context)`.
+ * `logged()` says whether the trial called `context.resumable` (and so has its event log).
  */
-export async function runTrial(trial: TrialFunction, spec: TrialSpec, port: RunnerPort, worker = String(process.pid)): Promise<RunnerOutcome> {
+export function trialContext(spec: TrialSpec): { context: TrialContext; logged: () => boolean } {
   const { log, backup } = trialPaths(spec.dir);
-  await mkdir(spec.dir, { recursive: true });
   let logged = false;
   const context: TrialContext = {
     sweepId: spec.sweepId,
@@ -63,6 +60,19 @@ export async function runTrial(trial: TrialFunction, spec: TrialSpec, port: Runn
       );
     },
   };
+  return { context, logged: () => logged };
+}
+
+/**
+ * Runs one trial where it is (the in-process executor, a child process, a Redis worker): calls
+ * the trial function, gives the run its event log (and a resumable backup through
+ * `context.resumable`), forwards its events but batches to the coordinator, and stops it through
+ * its own control when the coordinator prunes it.
+ */
+export async function runTrial(trial: TrialFunction, spec: TrialSpec, port: RunnerPort, worker = String(process.pid)): Promise<RunnerOutcome> {
+  await mkdir(spec.dir, { recursive: true });
+  const { context, logged } = trialContext(spec);
+  const { log } = trialPaths(spec.dir);
   port.send({ kind: 'started', trialId: spec.trialId, attempt: spec.attempt, worker });
   let epochs = 0;
   let lastSeq: number | undefined;
@@ -70,7 +80,7 @@ export async function runTrial(trial: TrialFunction, spec: TrialSpec, port: Runn
   let stopped = false;
   try {
     let run$: Observable<TrainingEvent> = await trial(spec.params, context);
-    if (!logged) {
+    if (!logged()) {
       // Without a backup the trial cannot resume: a new attempt starts its log over.
       await rm(log, { force: true });
       run$ = run$.pipe(eventLog(log));

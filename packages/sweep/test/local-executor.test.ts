@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
-import { choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
+import { asha, choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
+import { assertPrunedBySweep } from './gap-free.js';
 import { assertCompleteLog } from './gap-free.js';
 
 const TRIAL = fileURLToPath(new URL('./fixtures/tiny-trial.ts', import.meta.url));
@@ -54,6 +55,25 @@ describe('local executor: trials in child processes', { timeout: 60_000 }, () =>
       assert.ok([1, 2].includes(failed[0]!.result.epochs), `epochs ${String(failed[0]!.result.epochs)}`);
       const end = of(events, 'sweepEnd')[0]!;
       assert.deepEqual([end.completed, end.failed], [0, 1]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a pruning decision reaches the trial process, which stops through its own control', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-local-'));
+    try {
+      const events = await lastValueFrom(
+        sweep({
+          space: { ceiling: choice([0.9, 0.3]) }, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: 2, dir,
+          pruner: asha({ gracePeriod: 1, maxT: 9, reductionFactor: 3 }),
+        }).pipe(toArray()),
+      );
+      assert.deepEqual(of(events, 'trialPruned').map((e) => [e.trialId, e.epoch, e.rung]), [['trial-0001', 0, 0]]);
+      const result = of(events, 'trialCompleted').find((e) => e.trialId === 'trial-0001')!.result;
+      assert.equal(result.reason, 'pruned');
+      assert.ok(result.epochs < 9, `stopped early: ${String(result.epochs)} epochs`);
+      await assertPrunedBySweep(path.join(dir, 'trials/trial-0001/events.jsonl'), 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Subject, lastValueFrom, tap, toArray } from 'rxjs';
-import { choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
+import { asha, choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
 import { redisExecutor } from '@rxfit/sweep/redis';
-import { assertCompleteLog } from './gap-free.js';
+import { assertCompleteLog, assertPrunedBySweep } from './gap-free.js';
 import { NO_REDIS, testRedis } from './redis-server.js';
 
 const TRIAL = fileURLToPath(new URL('./fixtures/tiny-trial.ts', import.meta.url));
@@ -85,6 +85,28 @@ describe('redis executor: BullMQ jobs, two worker processes', { timeout: 90_000 
         if (e.trialId === victim) assert.equal(log.filter((x) => x.type === 'trainBegin').length, 2, 'resumed from its backup');
       }
       assert.equal(of(readSweepLog(path.join(dir, 'sweep.jsonl')), 'trialCompleted').length, 3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a pruning decision reaches the worker through the trial\'s stop key', async (t) => {
+    if (!redis) return t.skip(NO_REDIS);
+    const queue = `rxfit-sweep-test-${randomUUID()}`;
+    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-redis-'));
+    try {
+      startWorker(redis.url, queue);
+      const events = await lastValueFrom(
+        sweep({
+          space: { ceiling: choice([0.9, 0.3]) }, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: 2, dir,
+          pruner: asha({ gracePeriod: 1, maxT: 9, reductionFactor: 3 }), executor: redisExecutor({ redis: redis.url, queue, blockMs: 200 }),
+        }).pipe(toArray()),
+      );
+      assert.deepEqual(of(events, 'trialPruned').map((e) => [e.trialId, e.epoch, e.rung]), [['trial-0001', 0, 0]]);
+      const result = of(events, 'trialCompleted').find((e) => e.trialId === 'trial-0001')!.result;
+      assert.equal(result.reason, 'pruned');
+      assert.ok(result.epochs < 9, `stopped early: ${String(result.epochs)} epochs`);
+      await assertPrunedBySweep(path.join(dir, 'trials/trial-0001/events.jsonl'), 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

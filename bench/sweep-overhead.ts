@@ -1,0 +1,158 @@
+/**
+ * What a sweep costs on top of its trials: the same trials' fits run directly and through each
+ * executor, side by side, alternated, in one command; prints the wall times and the overhead
+ * ratio (goal ≤ 2% of trial time on both executors).
+ *
+ * - local: the baseline runs each trial's fit in a fresh Node process of its own (as the local
+ *   executor does), sequentially; the sweep runs them with `concurrency: 1` in child processes.
+ * - redis: the baseline runs all the fits in one process; the sweep starts one worker process at
+ *   the same time and runs them as BullMQ jobs (needs RXFIT_REDIS_URL or redis-server on PATH).
+ *
+ * What the ratio covers: IPC or Redis round trips of every event but batches, the sweep log (one
+ * fsynced line per sweep event), the pruner's decisions (ASHA) and the scheduling between trials.
+ * Two measures: CPU time (this process, its children, and Redis' own `used_cpu_*`), which a busy
+ * shared machine disturbs little, and wall time, which it does (other jobs steal cores at random).
+ *
+ *   node --conditions=@rxfit/source --import tsx bench/sweep-overhead.ts [rounds]   (BENCH_SWEEP_EPOCHS=30)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lastValueFrom } from 'rxjs';
+import { asha, choice, gridSampler, sweep, trialIdOf, type TrialSpec } from '@rxfit/sweep';
+import { redisExecutor } from '@rxfit/sweep/redis';
+import { Redis } from 'ioredis';
+import { testRedis } from '../packages/sweep/test/redis-server.js';
+import { median } from './models.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const TRIAL = path.join(here, 'sweep-trial.ts');
+const DIRECT = path.join(here, 'sweep-direct.ts');
+const CLI = path.join(here, '../packages/sweep/src/cli.ts');
+const NODE = [...process.execArgv];
+// Epochs per trial (BENCH_SWEEP_EPOCHS): about 0.25 s of cpu-backend work each on the 2-core machine.
+const EPOCHS = Number(process.env['BENCH_SWEEP_EPOCHS'] ?? '30');
+const space = { units: choice([32, 64, 96]), lr: choice([0.01]), epochs: choice([EPOCHS]) };
+const TRIALS = 3;
+
+function node(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${String(code)}`))));
+  });
+}
+
+/** CPU ms of this process and of its children that exited (Linux: /proc/self/stat cutime + cstime). */
+function cpuMs(): number {
+  const own = process.cpuUsage();
+  let children: number;
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) * 10; // clock ticks of 10 ms
+  } catch {
+    children = NaN;
+  }
+  return (own.user + own.system) / 1000 + children;
+}
+
+async function redisCpuMs(url: string | undefined): Promise<number> {
+  if (!url) return 0;
+  const client = new Redis(url);
+  try {
+    const info = await client.info('cpu');
+    const get = (key: string) => Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function timed(f: () => Promise<unknown>, redisUrl?: string): Promise<{ wall: number; cpu: number }> {
+  const [cpu0, r0, start] = [cpuMs(), await redisCpuMs(redisUrl), performance.now()];
+  await f();
+  const wall = performance.now() - start;
+  return { wall, cpu: cpuMs() - cpu0 + (await redisCpuMs(redisUrl)) - r0 };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+function specs(dir: string): TrialSpec[] {
+  const sampler = gridSampler();
+  return Array.from({ length: TRIALS }, (_, index) => ({
+    sweepId: 'direct', trialId: trialIdOf(index), index, params: sampler.sample(space, index)!, attempt: 1, dir: path.join(dir, 'trials', trialIdOf(index)),
+  }));
+}
+
+const sweepOf = (dir: string, executor?: ReturnType<typeof redisExecutor>) =>
+  sweep({
+    space, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: TRIALS, concurrency: 1, dir,
+    // maxT above the trials' epochs: ASHA decides at every rung but prunes nothing, so both sides train the same epochs.
+    pruner: asha({ gracePeriod: 1, maxT: 100, reductionFactor: 1000 }),
+    ...(executor ? { executor } : {}),
+  });
+
+/** Runs the comparison and prints it. */
+export async function main(rounds = 2): Promise<void> {
+  const redis = await testRedis();
+  const times: Record<string, { wall: number; cpu: number }[]> = { 'local direct': [], 'local sweep': [], 'redis direct': [], 'redis sweep': [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of Object.keys(times)) {
+        if (mode.startsWith('redis') && !redis) continue;
+        const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-bench-sweep-'));
+        try {
+          let ms: { wall: number; cpu: number };
+          if (mode === 'local direct') {
+            ms = await timed(async () => {
+              for (const spec of specs(dir)) await node([DIRECT, JSON.stringify([spec])]);
+            });
+          } else if (mode === 'local sweep') {
+            ms = await timed(() => lastValueFrom(sweepOf(dir)));
+          } else if (mode === 'redis direct') {
+            ms = await timed(() => node([DIRECT, JSON.stringify(specs(dir))]), redis?.url);
+          } else {
+            const queue = `rxfit-bench-${String(process.pid)}-${String(round)}`;
+            const url = redis!.url;
+            ms = await timed(async () => {
+              const worker = spawn(process.execPath, [...NODE, CLI, 'worker', '--redis', url, '--module', TRIAL, '--queue', queue], { stdio: 'ignore' });
+              try {
+                await lastValueFrom(sweepOf(dir, redisExecutor({ redis: url, queue })));
+              } finally {
+                worker.kill('SIGTERM');
+                await exited(worker);
+              }
+            }, url);
+          }
+          times[mode]!.push(ms);
+          console.log(`round ${String(round + 1)} ${mode.padEnd(12)} wall ${(ms.wall / 1000).toFixed(2)} s, cpu ${(ms.cpu / 1000).toFixed(2)} s`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    redis?.stop();
+  }
+  for (const executor of ['local', 'redis']) {
+    const direct = times[`${executor} direct`]!;
+    const swept = times[`${executor} sweep`]!;
+    if (direct.length === 0) {
+      console.log(`${executor}: skipped (no Redis: set RXFIT_REDIS_URL or put redis-server on PATH)`);
+      continue;
+    }
+    const line = (what: 'cpu' | 'wall') => {
+      const d = median(direct.map((t) => t[what]));
+      const w = median(swept.map((t) => t[what]));
+      return `${what} ${(d / 1000).toFixed(2)} s direct, ${(w / 1000).toFixed(2)} s through the sweep: overhead ${(((w / d) - 1) * 100).toFixed(2)}%`;
+    };
+    console.log(`${executor} (${String(TRIALS)} trials of ${String(EPOCHS)} epochs, medians of ${String(rounds)} rounds; goal <= 2%): ${line('cpu')}; ${line('wall')}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(Number(process.argv[2] ?? '2'));
