@@ -5,8 +5,10 @@
  *
  * - local: the baseline runs each trial's fit in a fresh Node process of its own (as the local
  *   executor does), sequentially; the sweep runs them with `concurrency: 1` in child processes.
- * - redis: the baseline runs all the fits in one process; the sweep starts one worker process at
- *   the same time and runs them as BullMQ jobs (needs RXFIT_REDIS_URL or redis-server on PATH).
+ * - redis: the baseline runs all the fits in one process; the sweep runs them as BullMQ jobs on one
+ *   worker process (needs RXFIT_REDIS_URL or redis-server on PATH). Both processes are started and
+ *   loaded (tfjs, the trial module) before the clock starts, as a deployed worker is; their cpu is
+ *   read from /proc/<pid>/stat around the measured part.
  *
  * What the ratio covers: IPC or Redis round trips of every event but batches, the sweep log (one
  * fsynced line per sweep event), the pruner's decisions (ASHA) and the scheduling between trials.
@@ -21,8 +23,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lastValueFrom } from 'rxjs';
-import { asha, choice, gridSampler, sweep, trialIdOf, type TrialSpec } from '@rxfit/sweep';
+import { lastValueFrom, tap } from 'rxjs';
+import { asha, choice, gridSampler, sweep, trialIdOf, type SweepEvent, type TrialSpec } from '@rxfit/sweep';
 import { redisExecutor } from '@rxfit/sweep/redis';
 import { Redis } from 'ioredis';
 import { testRedis } from '../packages/sweep/test/redis-server.js';
@@ -71,11 +73,59 @@ async function redisCpuMs(url: string | undefined): Promise<number> {
   }
 }
 
-async function timed(f: () => Promise<unknown>, redisUrl?: string): Promise<{ wall: number; cpu: number }> {
-  const [cpu0, r0, start] = [cpuMs(), await redisCpuMs(redisUrl), performance.now()];
+interface Measure {
+  readonly wall: number;
+  /** This process, its children and Redis. */
+  readonly cpu: number;
+  /** This process alone: the coordinator when the sweep runs. */
+  readonly self: number;
+  /** Redis' own cpu. */
+  readonly redis: number;
+}
+
+const selfMs = (): number => {
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1000;
+};
+
+async function timed(f: () => Promise<unknown>, redisUrl?: string): Promise<Measure> {
+  const [cpu0, self0, r0, start] = [cpuMs(), selfMs(), await redisCpuMs(redisUrl), performance.now()];
   await f();
   const wall = performance.now() - start;
-  return { wall, cpu: cpuMs() - cpu0 + (await redisCpuMs(redisUrl)) - r0 };
+  const redis = (await redisCpuMs(redisUrl)) - r0;
+  return { wall, cpu: cpuMs() - cpu0 + redis, self: selfMs() - self0, redis };
+}
+
+/** CPU ms a live process has used (Linux /proc/<pid>/stat utime + stime). */
+function procCpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Resolves with the first stdout line of `child` that matches. */
+function line(child: ChildProcess, match: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (match.test(text)) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before printing ${String(match)}: ${text}`)));
+  });
+}
+
+/** Measures `f` as the cpu of a started process `pid`, this process and Redis. */
+async function timedWith(pid: number | undefined, f: () => Promise<unknown>, redisUrl: string): Promise<Measure> {
+  const [p0, self0, r0, start] = [procCpuMs(pid), selfMs(), await redisCpuMs(redisUrl), performance.now()];
+  await f();
+  const wall = performance.now() - start;
+  const self = selfMs() - self0;
+  const redis = (await redisCpuMs(redisUrl)) - r0;
+  return { wall, cpu: procCpuMs(pid) - p0 + self + redis, self, redis };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -89,6 +139,22 @@ function specs(dir: string): TrialSpec[] {
   }));
 }
 
+/**
+ * Hand-off latency, per trial, read off the sweep's own events: from `trialStarted` (the sweep hands
+ * the trial over) to `trialRunning` (its process took it), and from the trial's `trainEnd` to
+ * `trialCompleted` (the sweep knows). Appends one sample (ms) per trial to `into`.
+ */
+function handOffs(into: number[]) {
+  const started = new Map<string, number>();
+  const ended = new Map<string, number>();
+  return tap((e: SweepEvent) => {
+    if (e.type === 'trialStarted') started.set(e.trialId, e.time);
+    if (e.type === 'trialRunning') into.push(e.time - (started.get(e.trialId) ?? e.time));
+    if (e.type === 'trialEvent' && e.event.type === 'trainEnd') ended.set(e.trialId, e.time);
+    if (e.type === 'trialCompleted') into.push(e.time - (ended.get(e.trialId) ?? e.time));
+  });
+}
+
 const sweepOf = (dir: string, executor?: ReturnType<typeof redisExecutor>) =>
   sweep({
     space, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: TRIALS, concurrency: 1, dir,
@@ -100,37 +166,55 @@ const sweepOf = (dir: string, executor?: ReturnType<typeof redisExecutor>) =>
 /** Runs the comparison and prints it. */
 export async function main(rounds = 2): Promise<void> {
   const redis = await testRedis();
-  const times: Record<string, { wall: number; cpu: number }[]> = { 'local direct': [], 'local sweep': [], 'redis direct': [], 'redis sweep': [] };
+  const stopRedis = () => {
+    redis?.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', stopRedis).once('SIGTERM', stopRedis);
+  const latency = { local: [] as number[], redis: [] as number[] };
+  const times: Record<string, Measure[]> = { 'local direct': [], 'local sweep': [], 'redis direct': [], 'redis sweep': [] };
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const mode of Object.keys(times)) {
+      // Alternate which side goes first, so a drift in the machine's load does not favour one.
+      const modes = round % 2 === 0 ? ['local direct', 'local sweep', 'redis direct', 'redis sweep'] : ['local sweep', 'local direct', 'redis sweep', 'redis direct'];
+      for (const mode of modes) {
         if (mode.startsWith('redis') && !redis) continue;
         const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-bench-sweep-'));
         try {
-          let ms: { wall: number; cpu: number };
+          let ms: Measure;
           if (mode === 'local direct') {
             ms = await timed(async () => {
               for (const spec of specs(dir)) await node([DIRECT, JSON.stringify([spec])]);
             });
           } else if (mode === 'local sweep') {
-            ms = await timed(() => lastValueFrom(sweepOf(dir)));
+            ms = await timed(() => lastValueFrom(sweepOf(dir).pipe(handOffs(latency.local))));
           } else if (mode === 'redis direct') {
-            ms = await timed(() => node([DIRECT, JSON.stringify(specs(dir))]), redis?.url);
+            const child = spawn(process.execPath, [...NODE, DIRECT, JSON.stringify(specs(dir)), '--wait'], { stdio: ['pipe', 'pipe', 'ignore'] });
+            try {
+              await line(child, /ready/);
+              ms = await timedWith(child.pid, async () => {
+                const done = line(child, /done/);
+                child.stdin?.write('go\n');
+                await done;
+              }, redis!.url);
+            } finally {
+              child.stdin?.end();
+              await exited(child);
+            }
           } else {
             const queue = `rxfit-bench-${String(process.pid)}-${String(round)}`;
             const url = redis!.url;
-            ms = await timed(async () => {
-              const worker = spawn(process.execPath, [...NODE, CLI, 'worker', '--redis', url, '--module', TRIAL, '--queue', queue], { stdio: 'ignore' });
-              try {
-                await lastValueFrom(sweepOf(dir, redisExecutor({ redis: url, queue })));
-              } finally {
-                worker.kill('SIGTERM');
-                await exited(worker);
-              }
-            }, url);
+            const worker = spawn(process.execPath, [...NODE, CLI, 'worker', '--redis', url, '--module', TRIAL, '--queue', queue], { stdio: ['ignore', 'pipe', 'ignore'] });
+            try {
+              await line(worker, /rxfit-sweep worker/);
+              ms = await timedWith(worker.pid, () => lastValueFrom(sweepOf(dir, redisExecutor({ redis: url, queue })).pipe(handOffs(latency.redis))), url);
+            } finally {
+              worker.kill('SIGTERM');
+              await exited(worker);
+            }
           }
           times[mode]!.push(ms);
-          console.log(`round ${String(round + 1)} ${mode.padEnd(12)} wall ${(ms.wall / 1000).toFixed(2)} s, cpu ${(ms.cpu / 1000).toFixed(2)} s`);
+          console.log(`round ${String(round + 1)} ${mode.padEnd(12)} wall ${(ms.wall / 1000).toFixed(2)} s, cpu ${(ms.cpu / 1000).toFixed(2)} s (this process ${(ms.self / 1000).toFixed(3)} s, redis ${(ms.redis / 1000).toFixed(3)} s)`);
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -151,7 +235,19 @@ export async function main(rounds = 2): Promise<void> {
       const w = median(swept.map((t) => t[what]));
       return `${what} ${(d / 1000).toFixed(2)} s direct, ${(w / 1000).toFixed(2)} s through the sweep: overhead ${(((w / d) - 1) * 100).toFixed(2)}%`;
     };
-    console.log(`${executor} (${String(TRIALS)} trials of ${String(EPOCHS)} epochs, medians of ${String(rounds)} rounds; goal <= 2%): ${line('cpu')}; ${line('wall')}`);
+    // The coordinator is this process while the sweep runs (its share of the total cpu above).
+    const coordinator = median(swept.map((t) => t.self));
+    const share = (coordinator / median(direct.map((t) => t.cpu))) * 100;
+    const handOff = latency[executor as 'local' | 'redis'];
+    const perTrial = (handOff.reduce((a, b) => a + b, 0) / (handOff.length / 2)) || 0;
+    const trialWall = median(direct.map((t) => t.wall)) / TRIALS;
+    console.log(
+      `${executor} (${String(TRIALS)} trials of ${String(EPOCHS)} epochs, medians of ${String(rounds)} rounds; goal <= 2%):\n` +
+        `  ${line('cpu')}\n` +
+        `  the coordinator's own cpu ${(coordinator / 1000).toFixed(3)} s = ${share.toFixed(2)}% of trial cpu\n` +
+        `  hand-offs (handed over -> running, trainEnd -> known) ${perTrial.toFixed(1)} ms per trial = ${((perTrial / trialWall) * 100).toFixed(2)}% of a trial's wall time\n` +
+        `  ${line('wall')} (other jobs on the machine move this one most)`,
+    );
   }
 }
 

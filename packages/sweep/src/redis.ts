@@ -133,7 +133,11 @@ export function redisExecutor(options: RedisExecutorOptions): Executor {
         run(spec) {
           const jobId = jobIdOf(spec, spec.attempt);
           const execution = track(spec, jobId);
-          void queue.add('trial', { spec }, { jobId, attempts: 1, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+          queue
+            .add('trial', { spec }, { jobId, attempts: 1, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } })
+            .catch((error: unknown) => {
+              settle(jobId, { status: 'lost', reason: `adding job ${jobId} to ${queueName} failed: ${String(error)}`, retriable: false });
+            });
           return execution;
         },
         async recover(spec) {

@@ -13,7 +13,7 @@ import { trialPaths } from './runner.js';
 import { randomSampler, type Sampler } from './samplers.js';
 import { checkSpace, type Params, type Space } from './space.js';
 import { SweepLogWriter, readSweepLog } from './sweep-log.js';
-import type { Executor, ExecutionOutcome, ExecutorSession, TrialExecution, TrialFunction, TrialMessage, TrialResult, TrialSpec } from './types.js';
+import type { Executor, ExecutionOutcome, ExecutorSession, StopOrder, TrialExecution, TrialFunction, TrialMessage, TrialResult, TrialSpec } from './types.js';
 
 /** Options of {@link sweep}. */
 export interface SweepOptions<S = unknown> {
@@ -55,6 +55,8 @@ interface TrialRecord {
   readonly epochs: Map<number, Logs>;
   prunedAt?: { epoch: number; rung?: number; milestone?: number };
   stopOrdered: boolean;
+  /** The stop sent, sent again to a retry of the trial. */
+  order?: StopOrder;
   finished: boolean;
   /** Unfinished in the log of an earlier run of this sweep: ask the executor where it stands. */
   recovering: boolean;
@@ -170,6 +172,8 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
           if (record) {
             record.stopOrdered = true;
             record.prunedAt = { epoch: event.epoch, ...(event.rung === undefined ? {} : { rung: event.rung }), ...(event.milestone === undefined ? {} : { milestone: event.milestone }) };
+            // Pruned before the crash: the resumed trial stops again at once.
+            record.order = { reason: event.reason, details: { ...record.prunedAt, value: event.value, ...(event.cutoff === undefined ? {} : { cutoff: event.cutoff }), metric } };
           }
         } else if (event.type === 'trialCompleted' || event.type === 'trialFailed') {
           const status: TrialStatus = event.type === 'trialFailed' ? 'failed' : event.result.reason === 'pruned' ? 'pruned' : 'completed';
@@ -268,7 +272,8 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
             ...(decision.cutoff === undefined ? {} : { cutoff: decision.cutoff }),
           });
         }
-        entry.execution.stop({ reason: decision.reason, details });
+        record.order = { reason: decision.reason, details };
+        entry.execution.stop(record.order);
       };
 
       session = await executor.open({ sweepId, dir: root, trial, onMessage });
@@ -329,6 +334,8 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
         record.recovering = false;
         const execution = (recovering ? await live.recover?.(spec) : undefined) ?? live.run(spec);
         running.set(record.trialId, { record, execution });
+        // A retry of a trial that was told to stop is told again.
+        if (record.order) execution.stop(record.order);
       };
 
       const waiting = new Map<string, Promise<{ record: TrialRecord; outcome: ExecutionOutcome }>>();
