@@ -279,6 +279,15 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
       session = await executor.open({ sweepId, dir: root, trial, onMessage });
       const live = session;
 
+      // Epochs the sweep did not see live (a coordinator restart while the trial ran) are in its log.
+      const catchUp = async (record: TrialRecord, outcome: ExecutionOutcome): Promise<void> => {
+        if (outcome.status !== 'finished' || outcome.outcome.epochs <= record.epochs.size) return;
+        const file = trialPaths(trialDir(record.trialId)).log;
+        if (!existsSync(file)) return;
+        const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
+        for (const e of events) if (e.type === 'epochEnd' && !record.epochs.has(e.epoch)) record.epochs.set(e.epoch, e.logs);
+      };
+
       const finish = (record: TrialRecord, outcome: ExecutionOutcome): TrialRecord | undefined => {
         let status: TrialStatus;
         if (outcome.status === 'lost') {
@@ -354,6 +363,7 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
         waiting.delete(record.trialId);
         running.delete(record.trialId);
         if (closed) break;
+        await catchUp(record, outcome);
         const again = finish(record, outcome);
         if (again) queue.unshift(again);
         await launch();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,20 @@ const of = <T extends SweepEvent['type']>(events: SweepEvent[], type: T) => even
 
 let redis: Awaited<ReturnType<typeof testRedis>>;
 const children: ChildProcess[] = [];
+
+/** Runs `body` with the test Redis' URL, a fresh queue name and a temporary sweep folder; skips without Redis. */
+async function inSweepDir(t: TestContext, body: (url: string, queue: string, dir: string) => Promise<void>): Promise<void> {
+  if (!redis) {
+    t.skip(NO_REDIS);
+    return;
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-redis-'));
+  try {
+    await body(redis.url, `rxfit-sweep-test-${randomUUID()}`, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 function startWorker(url: string, queue: string): ChildProcess {
   const child = spawn(
@@ -43,11 +57,7 @@ describe('redis executor: BullMQ jobs, two worker processes', { timeout: 90_000 
   });
 
   it('a worker SIGKILLed mid-trial: its job stalls, another worker resumes the trial, every trial completes once', async (t) => {
-    if (!redis) return t.skip(NO_REDIS);
-    const url = redis.url;
-    const queue = `rxfit-sweep-test-${randomUUID()}`;
-    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-redis-'));
-    try {
+    await inSweepDir(t, async (url, queue, dir) => {
       const a = startWorker(url, queue);
       startWorker(url, queue);
       const killed = new Subject<string>();
@@ -85,27 +95,52 @@ describe('redis executor: BullMQ jobs, two worker processes', { timeout: 90_000 
         if (e.trialId === victim) assert.equal(log.filter((x) => x.type === 'trainBegin').length, 2, 'resumed from its backup');
       }
       assert.equal(of(readSweepLog(path.join(dir, 'sweep.jsonl')), 'trialCompleted').length, 3);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a pruning decision reaches the worker through the trial\'s stop key', async (t) => {
-    if (!redis) return t.skip(NO_REDIS);
-    const queue = `rxfit-sweep-test-${randomUUID()}`;
-    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-redis-'));
-    try {
-      startWorker(redis.url, queue);
+    await inSweepDir(t, async (url, queue, dir) => {
+      startWorker(url, queue);
       const events = await lastValueFrom(
         sweep({
           space: { ceiling: choice([0.9, 0.3]) }, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: 2, dir,
-          pruner: asha({ gracePeriod: 1, maxT: 9, reductionFactor: 3 }), executor: redisExecutor({ redis: redis.url, queue, blockMs: 200 }),
+          pruner: asha({ gracePeriod: 1, maxT: 9, reductionFactor: 3 }), executor: redisExecutor({ redis: url, queue, blockMs: 200 }),
         }).pipe(toArray()),
       );
       await assertSecondTrialPruned(events, dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('a coordinator that restarts follows the jobs already queued or running: no trial runs twice', async (t) => {
+    await inSweepDir(t, async (url, queue, dir) => {
+      startWorker(url, queue);
+      const options = {
+        space: { units: choice([3, 4]), slow: choice([40]), epochs: choice([5]) }, trial: TRIAL, sampler: gridSampler(),
+        metric: 'val_acc', maxTrials: 2, concurrency: 2, dir, executor: redisExecutor({ redis: url, queue, blockMs: 200 }),
+      };
+      // The first coordinator goes away once trial-0000 has ended epoch 1; trial-0001 waits in the queue.
+      await new Promise<void>((resolve, reject) => {
+        const subscription = sweep(options).subscribe({
+          next: (e) => {
+            if (e.type === 'trialEvent' && e.event.type === 'epochEnd' && e.event.epoch === 1) {
+              subscription.unsubscribe();
+              resolve();
+            }
+          },
+          error: reject,
+        });
+      });
+      const events = await lastValueFrom(sweep(options).pipe(toArray()));
+      const live = events.filter((e) => !e.replayed);
+      assert.deepEqual(of(live, 'trialCompleted').map((e) => e.trialId).sort(), ['trial-0000', 'trial-0001']);
+      assert.equal(of(live, 'trialRetried').length, 0);
+      for (const e of of(live, 'trialCompleted')) {
+        assert.equal(e.result.epochs, 5, 'epochs run while no coordinator listened are read from the trial log');
+        const log = await assertCompleteLog(path.join(dir, 'trials', e.trialId, 'events.jsonl'), 5);
+        assert.equal(log.filter((x) => x.type === 'trainBegin').length, 1, `${e.trialId} ran once, never restarted`);
+      }
+      assert.equal(of(readSweepLog(path.join(dir, 'sweep.jsonl')), 'trialCompleted').length, 2);
+    });
   });
 });
 
