@@ -1,5 +1,5 @@
 /**
- * `npm run sweep` (or `node --conditions=@rxfit/source --import tsx examples/sweep/src/main.ts`):
+ * `node --conditions=@rxfit/source --import tsx examples/sweep/src/main.ts`:
  * sweeps Adam's learning rate and the dense layer's width of the main example's CNN on a small
  * MNIST budget, two trials at a time in child processes, pruned by ASHA; prints a leaderboard and
  * writes a plot. Run it again with the same --out to resume an interrupted sweep.
