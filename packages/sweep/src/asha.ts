@@ -1,4 +1,4 @@
-import { checkInteger, checkOptions, seededRandom } from '@rxfit/core';
+import { checkInteger, checkOptions, seededRandom } from '@rxfit/core/operator-kit';
 import { CONTINUE, percentile, type Mode, type PruneDecision, type Pruner, type TrialReport } from './pruner.js';
 
 /** Options of {@link asha}; the defaults are Ray Tune's `ASHAScheduler`. */

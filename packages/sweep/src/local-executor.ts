@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkOptions } from '@rxfit/core';
+import { checkOptions } from '@rxfit/core/operator-kit';
 import type { Executor, ExecutionOutcome, RunnerOutcome, StopOrder, TrialMessage } from './types.js';
 
 /** Options of {@link localExecutor}. */

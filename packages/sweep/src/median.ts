@@ -1,4 +1,4 @@
-import { checkInteger, checkOptions } from '@rxfit/core';
+import { checkInteger, checkOptions } from '@rxfit/core/operator-kit';
 import { CONTINUE, percentile, type Mode, type Pruner, type TrialReport } from './pruner.js';
 
 /** Options of {@link medianPruner}; the defaults are Optuna's `MedianPruner`. */

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { checkInteger, checkOptions, checkString } from '@rxfit/core';
+import { checkInteger, checkOptions, checkString } from '@rxfit/core/operator-kit';
 import { decode, encode } from './codec.js';
 import { loadTrial, runTrial } from './runner.js';
 import type { Executor, ExecutionOutcome, RunnerOutcome, StopOrder, TrialFunction, TrialMessage, TrialSpec } from './types.js';

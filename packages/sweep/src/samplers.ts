@@ -1,4 +1,4 @@
-import { checkInteger, checkOptions, seededRandom } from '@rxfit/core';
+import { checkInteger, checkOptions, seededRandom } from '@rxfit/core/operator-kit';
 import type { ParamSpec, ParamValue, Params, Space } from './space.js';
 
 /**

@@ -3,7 +3,15 @@ import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
-import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString, monitorDirection, type Logs } from '@rxfit/core';
+import { type Logs } from '@rxfit/core';
+import {
+  checkFunction,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  monitorDirection,
+} from '@rxfit/core/operator-kit';
 import { readEventLog } from '@rxfit/event-log';
 import type { SweepEvent, SweepEventBody, SweepEventOf } from './events.js';
 import { inProcessExecutor } from './in-process-executor.js';
