@@ -12,7 +12,7 @@ before(async () => {
 });
 
 /** A random conv configuration whose output is at least 1x1. */
-function convCase(seed: number, opts: { depthwise: boolean }) {
+function convCase(seed: number, opts: { depthwise: boolean; coChoices?: readonly number[] }) {
   const r = rng(seed);
   const kh = int(r, 1, 4);
   const kw = opts.depthwise ? kh : int(r, 1, 4);
@@ -39,7 +39,11 @@ function convCase(seed: number, opts: { depthwise: boolean }) {
   const h = int(r, kh, 10);
   const w = int(r, kw, 10);
   const ci = int(r, 1, 9);
-  const co = opts.depthwise ? int(r, 1, 3) : int(r, 1, 5);
+  const co = opts.coChoices
+    ? pick(r, opts.coChoices)
+    : opts.depthwise
+      ? int(r, 1, 3)
+      : int(r, 1, 5);
   return { r, b, h, w, ci, co, kh, kw, strides, pad };
 }
 
@@ -79,6 +83,34 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
             tf.tensor4d(f, [c.kh, c.kw, c.ci, c.co]),
           ]);
         }),
+      );
+    }
+    assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
+  });
+
+  test('Conv2DBackpropFilter, native kernel (output channels a multiple of 4): seeded random shapes, strides and paddings', async () => {
+    let worst = 0;
+    for (let seed = 201; seed <= 230; seed++) {
+      const c = convCase(seed, { depthwise: false, coChoices: [4, 8, 12, 16] });
+      const x = values(c.r, [c.b, c.h, c.w, c.ci]);
+      const dy = values(c.r, outShape(c, false));
+      worst = Math.max(
+        worst,
+        await compareWithCpu(`native dW seed ${seed} ${JSON.stringify(c)}`, () => [
+          tf
+            .engine()
+            .runKernel<tf.Tensor>(
+              'Conv2DBackpropFilter',
+              { x: tf.tensor4d(x, [c.b, c.h, c.w, c.ci]), dy: tf.tensor(dy, outShape(c, false)) },
+              {
+                strides: c.strides,
+                pad: c.pad,
+                dataFormat: 'NHWC',
+                dimRoundingMode: undefined,
+                filterShape: [c.kh, c.kw, c.ci, c.co],
+              } as unknown as tf.NamedAttrMap,
+            ),
+        ]),
       );
     }
     assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
@@ -392,41 +424,47 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     }
   });
 
-  test('kernels called with bare TensorInfo inputs return the same data and keep no references', async () => {
-    await tf.setBackend('wasm');
-    const r = rng(701);
-    const x = tf.tensor4d(values(r, [2, 6, 6, 3]), [2, 6, 6, 3]);
-    const dy = tf.tensor4d(values(r, [2, 4, 4, 5]), [2, 4, 4, 5]);
-    const attrs = {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-      filterShape: [3, 3, 3, 5],
-    };
-    const viaOp = tf
-      .engine()
-      .runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
-    const backend = tf.backend();
-    const tensorsBefore = tf.memory().numTensors;
-    const idsBefore = backend.numDataIds();
-    const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
-    assert.ok(kernel);
-    const info = kernel.kernelFunc({
-      inputs: {
-        x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
-        dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype },
-      },
-      backend,
-      attrs: attrs as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
-    assert.equal(tf.memory().numTensors, tensorsBefore);
-    assert.equal(backend.numDataIds(), idsBefore + 1, 'exactly one new buffer: the result');
-    const direct = tf.engine().makeTensorFromTensorInfo(info);
-    assert.deepEqual(direct.dataSync(), viaOp.dataSync());
-    tf.dispose([x, dy, viaOp, direct]);
-    assert.equal(backend.numDataIds(), idsBefore - 3);
-  });
+  for (const co of [5, 8]) {
+    test(`kernels called with bare TensorInfo inputs return the same data and keep no references (Conv2DBackpropFilter, ${co % 4 ? 'composed' : 'native'})`, async () => {
+      await tf.setBackend('wasm');
+      const r = rng(701);
+      const x = tf.tensor4d(values(r, [2, 6, 6, 3]), [2, 6, 6, 3]);
+      const dy = tf.tensor4d(values(r, [2, 4, 4, co]), [2, 4, 4, co]);
+      const attrs = {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape: [3, 3, 3, co],
+      };
+      const viaOp = tf
+        .engine()
+        .runKernel<tf.Tensor>(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          attrs as unknown as tf.NamedAttrMap,
+        );
+      const backend = tf.backend();
+      const tensorsBefore = tf.memory().numTensors;
+      const idsBefore = backend.numDataIds();
+      const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+      assert.ok(kernel);
+      const info = kernel.kernelFunc({
+        inputs: {
+          x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+          dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype },
+        },
+        backend,
+        attrs: attrs as unknown as tf.NamedAttrMap,
+      }) as tf.TensorInfo;
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+      assert.equal(backend.numDataIds(), idsBefore + 1, 'exactly one new buffer: the result');
+      const direct = tf.engine().makeTensorFromTensorInfo(info);
+      assert.deepEqual(direct.dataSync(), viaOp.dataSync());
+      tf.dispose([x, dy, viaOp, direct]);
+      assert.equal(backend.numDataIds(), idsBefore - 3);
+    });
+  }
 
   test("dilation > 1 in a conv2d gradient fails with tfjs-core's clear error", async () => {
     await tf.setBackend('wasm');
