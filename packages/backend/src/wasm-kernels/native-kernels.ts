@@ -158,9 +158,15 @@ class WorkerPool {
       const control = new Int32Array(new SharedArrayBuffer(4 * (4 + MAX_ARGS)));
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
+        // Not the parent's flags: a loader such as `--import tsx` would make the worker's
+        // start-up wait for the parent thread, which is blocked waiting for the worker.
+        execArgv: [],
         workerData: { module, memory, control, names: KERNEL_NAMES },
       });
       worker.unref();
+      // A worker's failure reaches the caller through wait(); without a listener its 'error'
+      // event would also end the process.
+      worker.on('error', () => undefined);
       this.controls.push(control);
     }
   }
@@ -178,13 +184,19 @@ class WorkerPool {
     });
   }
 
-  /** Waits until the first `count` workers have finished the last posted call. */
+  /**
+   * Waits until the first `count` workers have finished the last posted call.
+   *
+   * @throws Error when a worker failed (its error also reaches the process as an uncaught
+   *   worker error once this thread is free).
+   */
   wait(count: number): void {
     for (let i = 0; i < count; i++) {
       const control = this.controls[i]!;
       for (;;) {
         const done = Atomics.load(control, 1);
         if (done === this.posted) break;
+        if (done === -1) throw new Error('A native wasm kernel failed on a worker thread');
         Atomics.wait(control, 1, done);
       }
     }
@@ -193,15 +205,28 @@ class WorkerPool {
 
 const KERNEL_NAMES: readonly (keyof NativeKernels)[] = ['conv2d_filter_grad'];
 
+// Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, names } = workerData;
-const exports = new WebAssemblyApi.Instance(module, { env: { memory } }).exports;
+let exports = null;
+try {
+  exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+} catch (err) {
+  Atomics.store(control, 1, -1);
+  Atomics.notify(control, 1);
+  throw err;
+}
 for (let seen = 0; ; ) {
   Atomics.wait(control, 0, seen);
   seen = Atomics.load(control, 0);
-  const args = Array.from(control.subarray(4, 4 + control[3]));
-  exports[names[control[2]]](...args);
+  try {
+    exports[names[control[2]]](...control.subarray(4, 4 + control[3]));
+  } catch (err) {
+    Atomics.store(control, 1, -1);
+    Atomics.notify(control, 1);
+    throw err;
+  }
   Atomics.store(control, 1, seen);
   Atomics.notify(control, 1);
 }
