@@ -8,4 +8,7 @@ export {
   type SkippedBackend,
   type UseBestBackendOptions,
 } from './use-best-backend.js';
-export { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+export {
+  registerWasmTrainingKernels,
+  type WasmTrainingKernelsOptions,
+} from './wasm-kernels/register-wasm-training-kernels.js';

@@ -53,6 +53,7 @@ describe('useBestBackend', () => {
       'Conv2DBackpropInput',
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
+      'Identity',
       'MaxPoolGrad',
       'Sum',
       'UnsortedSegmentSum',

@@ -219,6 +219,28 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     }
   });
 
+  test('MaxPoolGrad, native kernel (window = stride, no padding): channels 1-12, leftover rows and columns, ties', async () => {
+    for (let seed = 361; seed <= 376; seed++) {
+      const r = rng(seed);
+      const k: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
+      const shape: [number, number, number, number] = [
+        int(r, 1, 3),
+        int(r, k[0], 9),
+        int(r, k[1], 9),
+        int(r, 1, 12),
+      ];
+      // Every other case quantised, so that windows hold equal maxima.
+      const x = values(r, shape).map((v) => (seed % 2 ? Math.round(v * 2) / 2 : v));
+      const os = tf.backend_util.computePool2DInfo(shape, k, k, 1, 'valid').outShape;
+      const dy = values(r, os);
+      await compareWithCpu(`tiled maxPool seed ${seed} k${k.join('x')} ${shape.join('x')}`, () =>
+        tf.grads((xt: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xt as tf.Tensor4D, k, k, 'valid'), tf.tensor(dy, os))),
+        )([tf.tensor4d(x, shape)]),
+      );
+    }
+  });
+
   test('MaxPoolGrad: numeric padding with floor, round and ceil rounding', async () => {
     const r = rng(350);
     // Only cases where the rounding does not add a window: when it does, the stock wasm forward
@@ -465,6 +487,23 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
       assert.equal(backend.numDataIds(), idsBefore - 3);
     });
   }
+
+  test('Identity shares the buffer: a clone keeps its values after the source is disposed, and no buffer is copied', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const x = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
+    const ids = backend.numDataIds();
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), ids, 'no new buffer');
+    x.dispose();
+    assert.deepEqual([...y.dataSync()], [1, -2, 3, 4.5]);
+    y.dispose();
+    assert.equal(backend.numDataIds(), ids - 1, 'the shared buffer is freed with its last tensor');
+    const strings = tf.tensor1d(['a', 'b'], 'string');
+    const s = tf.clone(strings);
+    assert.deepEqual(s.arraySync(), ['a', 'b']);
+    tf.dispose([strings, s]);
+  });
 
   test("dilation > 1 in a conv2d gradient fails with tfjs-core's clear error", async () => {
     await tf.setBackend('wasm');

@@ -72,20 +72,12 @@ export const conv2dBackpropFilterKernel: KernelConfig = {
     const dims = [h, w, ci, info.outHeight, info.outWidth, co, kh, kw] as const;
     const rest = [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     // Threads split the batch, each into its own zeroed gradient; the first one is the output.
-    const parts = Math.min(native.threads, b);
-    const outs = Array.from({ length: parts }, () => native.zeros(filterShape));
+    const shares = native.split(b);
+    const outs = shares.map(() => native.zeros(filterShape));
     const [xAt, dyAt] = [native.offset(x), native.offset(dy)];
     native.run(
       'conv2d_filter_grad',
-      outs.map((o, i) => [
-        xAt,
-        dyAt,
-        native.offset(o),
-        Math.floor((b * i) / parts),
-        Math.floor((b * (i + 1)) / parts),
-        ...dims,
-        ...rest,
-      ]),
+      shares.map(([n0, n1], i) => [xAt, dyAt, native.offset(outs[i]!), n0, n1, ...dims, ...rest]),
     );
     const [out, ...partials] = outs as [TensorInfo, ...TensorInfo[]];
     if (partials.length > 0) {

@@ -28,6 +28,22 @@ export interface NativeKernels {
     top: number,
     left: number,
   ) => void;
+  /** See native/max-pool-grad.c. */
+  readonly max_pool_grad_tiled: (
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    kh: number,
+    kw: number,
+  ) => void;
 }
 
 /** The few WebAssembly JS API types used here (this project's `lib` has no DOM typings). */
@@ -63,8 +79,15 @@ export interface NativeContext {
   readonly memory: WasmMemory;
   /** Byte offset of a tensor's data in `memory`. */
   offset(info: TensorInfo): number;
+  /** A float32 output tensor of the backend, its contents undefined. */
+  output(shape: number[]): TensorInfo;
   /** A zero-filled float32 output tensor of the backend. */
   zeros(shape: number[]): TensorInfo;
+  /**
+   * `[start, end)` ranges that split `count` items (images of a batch) into one share per
+   * thread, at most {@link NativeContext.threads} and never an empty one.
+   */
+  split(count: number): [number, number][];
   /** Frees a tensor made by {@link NativeContext.zeros} that is not handed to the engine. */
   free(info: TensorInfo): void;
   /**
@@ -116,6 +139,16 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     kernels,
     memory,
     offset,
+    output(shape) {
+      return backend.makeOutput(shape, 'float32');
+    },
+    split(count) {
+      const parts = Math.max(1, Math.min(threads, count));
+      return Array.from({ length: parts }, (_, i) => [
+        Math.floor((count * i) / parts),
+        Math.floor((count * (i + 1)) / parts),
+      ]);
+    },
     zeros(shape) {
       const out = backend.makeOutput(shape, 'float32');
       const size = shape.reduce((p, d) => p * d, 1);
@@ -134,7 +167,8 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
       if (calls.length > 1) pool ??= new WorkerPool(module, memory, threads - 1);
       pool?.start(name, calls.slice(1));
       const [first] = calls;
-      if (first) kernels[name](...(first as Parameters<NativeKernels[typeof name]>));
+      const kernel: (...args: number[]) => void = kernels[name];
+      if (first) kernel(...first);
       pool?.wait(calls.length - 1);
     },
   };
@@ -203,7 +237,10 @@ class WorkerPool {
   }
 }
 
-const KERNEL_NAMES: readonly (keyof NativeKernels)[] = ['conv2d_filter_grad'];
+const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
+  'conv2d_filter_grad',
+  'max_pool_grad_tiled',
+];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
 const WORKER_SOURCE = `
