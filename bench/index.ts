@@ -10,6 +10,7 @@ import { main as dataWait } from './data-wait.js';
 import { main as sinkOverhead } from './sink-overhead.js';
 import { main as eventLogOverhead } from './event-log-overhead.js';
 import { main as wasmThreads } from './wasm-threads.js';
+import { main as wasmKernels } from './wasm-kernels.js';
 
 const benches: [string, () => Promise<unknown>][] = [
   ['backend speed: seed CNN on the default backend vs cpu', () => backendSpeed()],
@@ -19,6 +20,7 @@ const benches: [string, () => Promise<unknown>][] = [
   ['sink overhead', () => sinkOverhead()],
   ['event log overhead', () => eventLogOverhead()],
   ['wasm threads: 2 vs 1 (opt-in)', () => wasmThreads()],
+  ['wasm kernels: % of the matMul peak, before/after, 1 and N threads', () => wasmKernels()],
 ];
 const only = process.argv[2];
 for (const [name, run] of benches) {
