@@ -49,6 +49,7 @@ describe('useBestBackend', () => {
     assert.match(info.skipped[1]!.reason, /@tensorflow\/tfjs-node is not installed/);
     assert.deepEqual([...info.kernelsPatched].sort(), [
       'BatchMatMul',
+      'Cast',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'DepthwiseConv2dNativeBackpropFilter',

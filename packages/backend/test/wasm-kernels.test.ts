@@ -488,7 +488,7 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     });
   }
 
-  test('Identity shares the buffer: a clone keeps its values after the source is disposed, and no buffer is copied', async () => {
+  test('Identity and same-dtype Cast share the buffer: the result keeps its values after the source is disposed, and no buffer is copied', async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend();
     const x = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
@@ -499,6 +499,14 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     assert.deepEqual([...y.dataSync()], [1, -2, 3, 4.5]);
     y.dispose();
     assert.equal(backend.numDataIds(), ids - 1, 'the shared buffer is freed with its last tensor');
+    const w = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
+    const z = tf.cast(w, 'float32');
+    assert.equal(backend.numDataIds(), ids, 'a float32 to float32 cast shares too');
+    w.dispose();
+    assert.deepEqual([...z.dataSync()], [1, -2, 3, 4.5]);
+    const n = tf.cast(z, 'int32');
+    assert.deepEqual([...n.dataSync()], [1, -2, 3, 4], 'real conversions still convert');
+    tf.dispose([z, n]);
     const strings = tf.tensor1d(['a', 'b'], 'string');
     const s = tf.clone(strings);
     assert.deepEqual(s.arraySync(), ['a', 'b']);

@@ -1,5 +1,6 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch-mat-mul.js';
+import { castKernel } from './cast.js';
 import {
   conv2dBackpropFilterComposedKernel,
   conv2dBackpropFilterKernel,
@@ -28,8 +29,8 @@ import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 export interface WasmTrainingKernelsOptions {
   /**
    * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
-   * buffer-sharing `Identity`. `false` registers the 0.1 kernel set (compositions of stock
-   * XNNPACK kernels only, the stock `Identity`): for benchmarks
+   * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
+   * XNNPACK kernels only, the stock `Identity` and `Cast`): for benchmarks
    * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
    * @default true
    */
@@ -39,8 +40,8 @@ export interface WasmTrainingKernelsOptions {
 /**
  * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
  * (except dilated convolutions, which no backend can train): the four it lacks, a correct
- * `MaxPoolGrad` in place of the stock one, and five faster replacements (`Conv2DBackpropInput`,
- * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`). `Conv2DBackpropFilter`
+ * `MaxPoolGrad` in place of the stock one, and six faster replacements (`Conv2DBackpropInput`,
+ * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`). `Conv2DBackpropFilter`
  * and `MaxPoolGrad` run hand-written wasm SIMD kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
@@ -57,7 +58,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Identity']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Cast']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.
@@ -76,8 +77,9 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     batchMatMulKernel(),
     sumKernel(),
     fusedMatMulKernel(),
-    // The 0.1 kernel set kept the stock, copying Identity; `native: false` reproduces it.
+    // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
     native ? identityKernel() : stockKernel('Identity'),
+    native ? castKernel() : stockKernel('Cast'),
   ];
   for (const config of configs) reRegister(config);
   return configs.map((c) => c.kernelName);
