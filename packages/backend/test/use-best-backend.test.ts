@@ -50,6 +50,7 @@ describe('useBestBackend', () => {
     assert.deepEqual([...info.kernelsPatched].sort(), [
       'BatchMatMul',
       'Cast',
+      'Conv2D',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'DepthwiseConv2dNativeBackpropFilter',

@@ -116,6 +116,40 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
   });
 
+  test('Conv2D, native thin kernel (1-4 input channels, output channels a multiple of 16): forward and gradients, seeded random shapes, strides and paddings', async () => {
+    let worst = 0;
+    for (let seed = 251; seed <= 274; seed++) {
+      const c = convCase(seed, { depthwise: false, coChoices: [16, 32] });
+      const ci = 1 + (seed % 4);
+      const x = values(c.r, [c.b, c.h, c.w, ci]);
+      const f = values(c.r, [c.kh, c.kw, ci, c.co]);
+      const os = tf.backend_util.computeConv2DInfo(
+        [c.b, c.h, c.w, ci],
+        [c.kh, c.kw, ci, c.co],
+        c.strides,
+        1,
+        c.pad,
+      ).outShape;
+      const dy = values(c.r, os);
+      worst = Math.max(
+        worst,
+        await compareWithCpu(`thin conv2d seed ${seed} ci ${ci} ${JSON.stringify(c)}`, () => {
+          const conv = (xt: tf.Tensor, ft: tf.Tensor) =>
+            tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.strides, c.pad);
+          const xs = tf.tensor4d(x, [c.b, c.h, c.w, ci]);
+          const fs = tf.tensor4d(f, [c.kh, c.kw, ci, c.co]);
+          return [
+            conv(xs, fs),
+            ...tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+              tf.sum(tf.mul(conv(xt, ft), tf.tensor(dy, os))),
+            )([xs, fs]),
+          ];
+        }),
+      );
+    }
+    assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
+  });
+
   test('Conv2DBackpropFilter: first-layer shapes (3 input channels, larger images)', async () => {
     for (const [s, pad] of [
       [1, 'valid'],

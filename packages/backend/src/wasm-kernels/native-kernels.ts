@@ -28,6 +28,26 @@ export interface NativeKernels {
     top: number,
     left: number,
   ) => void;
+  /** See native/conv2d-thin.c. */
+  readonly conv2d_thin: (
+    x: number,
+    filter: number,
+    out: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -239,6 +259,7 @@ class WorkerPool {
 
 const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'conv2d_filter_grad',
+  'conv2d_thin',
   'max_pool_grad_tiled',
 ];
 

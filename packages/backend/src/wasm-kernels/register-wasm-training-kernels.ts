@@ -1,6 +1,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch-mat-mul.js';
 import { castKernel } from './cast.js';
+import { conv2dKernel } from './conv2d.js';
 import {
   conv2dBackpropFilterComposedKernel,
   conv2dBackpropFilterKernel,
@@ -30,7 +31,7 @@ export interface WasmTrainingKernelsOptions {
   /**
    * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
    * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
-   * XNNPACK kernels only, the stock `Identity` and `Cast`): for benchmarks
+   * XNNPACK kernels only, the stock `Identity`, `Cast` and `Conv2D`): for benchmarks
    * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
    * @default true
    */
@@ -40,9 +41,10 @@ export interface WasmTrainingKernelsOptions {
 /**
  * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
  * (except dilated convolutions, which no backend can train): the four it lacks, a correct
- * `MaxPoolGrad` in place of the stock one, and six faster replacements (`Conv2DBackpropInput`,
- * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`). `Conv2DBackpropFilter`
- * and `MaxPoolGrad` run hand-written wasm SIMD kernels where they apply (see the options).
+ * `MaxPoolGrad` in place of the stock one, and seven faster replacements (`Conv2DBackpropInput`,
+ * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`).
+ * `Conv2DBackpropFilter`, `MaxPoolGrad` and thin `Conv2D` layers run hand-written wasm SIMD
+ * kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
  * unregistered first, and the wrappers always wrap the stock kernels.
@@ -58,7 +60,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Cast']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Conv2D']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.
@@ -80,6 +82,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
     native ? identityKernel() : stockKernel('Identity'),
     native ? castKernel() : stockKernel('Cast'),
+    native ? conv2dKernel() : stockKernel('Conv2D'),
   ];
   for (const config of configs) reRegister(config);
   return configs.map((c) => c.kernelName);
