@@ -57,6 +57,7 @@ describe('useBestBackend', () => {
       'DepthwiseConv2dNativeBackpropInput',
       'Identity',
       'MaxPoolGrad',
+      'Step',
       'Sum',
       'UnsortedSegmentSum',
       '_FusedMatMul',

@@ -382,6 +382,8 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
       [2, 5, 7, 3],
       [3, 1, 1, 4],
       [1, 16, 9, 2],
+      [2, 3, 4, 20],
+      [1, 4, 3, 37],
     ] as const) {
       const x = values(r, shape);
       for (const axis of [[0, 1, 2], [1, 2], [2, 1], [-4, -3, -2], [3], [0], [0, 3]]) {
@@ -393,12 +395,33 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
         }
       }
     }
+    // Large enough to be split across threads (under the threaded binary).
     const big = [4, 30, 30, 8];
     const xb = values(r, big);
     await compareWithCpu('sum big', () => [tf.sum(tf.tensor(xb, big), [0, 1, 2])]);
+    await compareWithCpu('sum big keepDims', () => [tf.sum(tf.tensor(xb, big), [0, 1, 2], true)]);
     await compareWithCpu('sum int32 (stock)', () => [
       tf.sum(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1], 'int32'), [0, 1, 2]),
     ]);
+  });
+
+  test('Step (native): alpha, zeros, signs, sizes with a scalar tail and one split across threads; NaN stays NaN', async () => {
+    const r = rng(851);
+    for (const size of [1, 7, 64, 70_001]) {
+      const x = values(r, [size]).map((v, i) => (i % 5 === 0 ? 0 : v));
+      for (const alpha of [0, 0.25, -1.5]) {
+        await compareWithCpu(`step size ${size} alpha ${alpha}`, () => [
+          tf.step(tf.tensor1d(x), alpha),
+          tf.relu(tf.tensor1d(x)),
+          ...tf.grads((t: tf.Tensor) => tf.sum(tf.relu(t)))([tf.tensor1d(x)]),
+        ]);
+      }
+    }
+    await tf.setBackend('wasm');
+    const nan = tf.tensor1d([NaN, -1, 2, NaN, 0]);
+    const stepped = tf.step(nan, 0.5);
+    assert.deepEqual([...stepped.dataSync()], [NaN, 0.5, 1, NaN, 0.5]);
+    tf.dispose([nan, stepped]);
   });
 
   test('BatchMatMul computed transposed when the right operand is the big one (dense dx, dW)', async () => {

@@ -33,24 +33,32 @@ const globalsRestored =
   !tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
 const wasm = await import('@tensorflow/tfjs-backend-wasm');
 
-/** One SGD step of conv 3x3 (8 filters) → relu → maxPool → dense, from seeded weights. */
+/**
+ * One SGD step of conv 3x3 (16 filters, with a bias) → relu → maxPool → dense, from seeded
+ * weights. Large enough that every native kernel it reaches (thin Conv2D, Step, the bias
+ * gradient's Sum, MaxPoolGrad, Conv2DBackpropFilter) splits its work across the threads.
+ */
 function convStep(): { loss: number; values: number[] } {
-  const x = tf.randomUniform<tf.Rank.R4>([8, 16, 16, 3], -1, 1, 'float32', 11);
-  const y = tf.randomUniform([8, 1], -1, 1, 'float32', 12);
-  const filter = tf.variable(tf.randomUniform<tf.Rank.R4>([3, 3, 3, 8], -0.5, 0.5, 'float32', 13));
-  const dense = tf.variable(tf.randomUniform<tf.Rank.R2>([7 * 7 * 8, 1], -0.1, 0.1, 'float32', 14));
+  const x = tf.randomUniform<tf.Rank.R4>([16, 32, 32, 3], -1, 1, 'float32', 11);
+  const y = tf.randomUniform([16, 1], -1, 1, 'float32', 12);
+  const filter = tf.variable(tf.randomUniform<tf.Rank.R4>([3, 3, 3, 16], -0.5, 0.5, 'float32', 13));
+  const bias = tf.variable(tf.randomUniform([16], -0.1, 0.1, 'float32', 15));
+  const dense = tf.variable(
+    tf.randomUniform<tf.Rank.R2>([15 * 15 * 16, 1], -0.02, 0.02, 'float32', 14),
+  );
   const optimizer = tf.train.sgd(0.1);
   const lossOf = (): tf.Scalar =>
     tf.tidy(() => {
-      const h = tf.maxPool(tf.relu(tf.conv2d(x, filter, 1, 'valid')), 2, 2, 'valid');
-      return tf.losses.meanSquaredError(y, tf.matMul(tf.reshape(h, [8, -1]), dense));
+      const conv = tf.add<tf.Tensor4D>(tf.conv2d(x, filter, 1, 'valid'), bias);
+      const h = tf.maxPool(tf.relu(conv), 2, 2, 'valid');
+      return tf.losses.meanSquaredError(y, tf.matMul(tf.reshape(h, [16, -1]), dense));
     });
   const loss = optimizer.minimize(lossOf, true);
   const result = {
     loss: loss?.dataSync()[0] ?? NaN,
-    values: [...filter.dataSync(), ...dense.dataSync()],
+    values: [...filter.dataSync(), ...bias.dataSync(), ...dense.dataSync()],
   };
-  tf.dispose([x, y, filter, dense]);
+  tf.dispose([x, y, filter, bias, dense]);
   loss?.dispose();
   optimizer.dispose();
   return result;

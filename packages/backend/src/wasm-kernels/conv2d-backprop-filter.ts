@@ -80,16 +80,7 @@ export const conv2dBackpropFilterKernel: KernelConfig = {
       shares.map(([n0, n1], i) => [xAt, dyAt, native.offset(outs[i]!), n0, n1, ...dims, ...rest]),
     );
     const [out, ...partials] = outs as [TensorInfo, ...TensorInfo[]];
-    if (partials.length > 0) {
-      const heap = new Float32Array(native.memory.buffer);
-      const size = kh * kw * ci * co;
-      const at = native.offset(out) >> 2;
-      for (const partial of partials) {
-        const from = native.offset(partial) >> 2;
-        for (let k = 0; k < size; k++) heap[at + k]! += heap[from + k]!;
-        native.free(partial);
-      }
-    }
+    native.addInto(out, partials, kh * kw * ci * co);
     return out;
   },
 };

@@ -48,6 +48,10 @@ export interface NativeKernels {
     top: number,
     left: number,
   ) => void;
+  /** See native/elementwise.c. */
+  readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
+  /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
+  readonly step: (x: number, out: number, i0: number, i1: number, alphaBits: number) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -104,12 +108,15 @@ export interface NativeContext {
   /** A zero-filled float32 output tensor of the backend. */
   zeros(shape: number[]): TensorInfo;
   /**
-   * `[start, end)` ranges that split `count` items (images of a batch) into one share per
-   * thread, at most {@link NativeContext.threads} and never an empty one.
+   * `[start, end)` ranges that split `count` items (images of a batch, rows, elements) into
+   * one share per thread, at most {@link NativeContext.threads}, never an empty one, and none
+   * smaller than `minShare` unless there is only one (waking a thread costs tens of µs).
    */
-  split(count: number): [number, number][];
+  split(count: number, minShare?: number): [number, number][];
   /** Frees a tensor made by {@link NativeContext.zeros} that is not handed to the engine. */
   free(info: TensorInfo): void;
+  /** Adds the first `size` floats of each of `partials` into `out`, then frees `partials`. */
+  addInto(out: TensorInfo, partials: readonly TensorInfo[], size: number): void;
   /**
    * How many calls {@link NativeContext.run} runs at once: the backend's thread count when its
    * memory is shared (the threaded binary), else 1.
@@ -162,8 +169,8 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     output(shape) {
       return backend.makeOutput(shape, 'float32');
     },
-    split(count) {
-      const parts = Math.max(1, Math.min(threads, count));
+    split(count, minShare = 1) {
+      const parts = Math.max(1, Math.min(threads, Math.floor(count / Math.max(1, minShare))));
       return Array.from({ length: parts }, (_, i) => [
         Math.floor((count * i) / parts),
         Math.floor((count * (i + 1)) / parts),
@@ -179,6 +186,16 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     },
     free(info) {
       backend.disposeData(info.dataId, true);
+    },
+    addInto(out, partials, size) {
+      if (partials.length === 0) return;
+      const heap = new Float32Array(memory.buffer);
+      const at = offset(out) >> 2;
+      for (const partial of partials) {
+        const from = offset(partial) >> 2;
+        for (let k = 0; k < size; k++) heap[at + k]! += heap[from + k]!;
+        backend.disposeData(partial.dataId, true);
+      }
     },
     threads,
     run(name, calls) {
@@ -261,6 +278,8 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'conv2d_filter_grad',
   'conv2d_thin',
   'max_pool_grad_tiled',
+  'sum_rows',
+  'step',
 ];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.

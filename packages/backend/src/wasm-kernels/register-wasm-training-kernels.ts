@@ -13,6 +13,7 @@ import { reRegister, stockKernel } from './kernel-plumbing.js';
 import { fusedMatMulKernel } from './fused-mat-mul.js';
 import { identityKernel } from './identity.js';
 import { maxPoolGradComposedKernel, maxPoolGradKernel } from './max-pool-grad.js';
+import { stepKernel } from './step.js';
 import { sumKernel } from './sum.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
@@ -31,7 +32,7 @@ export interface WasmTrainingKernelsOptions {
   /**
    * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
    * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
-   * XNNPACK kernels only, the stock `Identity`, `Cast` and `Conv2D`): for benchmarks
+   * XNNPACK kernels only, the stock `Identity`, `Cast`, `Conv2D` and `Step`): for benchmarks
    * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
    * @default true
    */
@@ -41,10 +42,11 @@ export interface WasmTrainingKernelsOptions {
 /**
  * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
  * (except dilated convolutions, which no backend can train): the four it lacks, a correct
- * `MaxPoolGrad` in place of the stock one, and seven faster replacements (`Conv2DBackpropInput`,
- * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`).
- * `Conv2DBackpropFilter`, `MaxPoolGrad` and thin `Conv2D` layers run hand-written wasm SIMD
- * kernels where they apply (see the options).
+ * `MaxPoolGrad` in place of the stock one, and eight faster replacements (`Conv2DBackpropInput`,
+ * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`,
+ * `Step`).
+ * `Conv2DBackpropFilter`, `MaxPoolGrad`, thin `Conv2D` layers, `Step` and the bias gradient's
+ * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
  * unregistered first, and the wrappers always wrap the stock kernels.
@@ -60,7 +62,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Conv2D']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Step']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.
@@ -77,12 +79,13 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     native ? maxPoolGradKernel : maxPoolGradComposedKernel,
     conv2dBackpropInputKernel,
     batchMatMulKernel(),
-    sumKernel(),
+    sumKernel(native),
     fusedMatMulKernel(),
     // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
     native ? identityKernel() : stockKernel('Identity'),
     native ? castKernel() : stockKernel('Cast'),
     native ? conv2dKernel() : stockKernel('Conv2D'),
+    native ? stepKernel() : stockKernel('Step'),
   ];
   for (const config of configs) reRegister(config);
   return configs.map((c) => c.kernelName);
