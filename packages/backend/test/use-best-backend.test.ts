@@ -48,6 +48,7 @@ describe('useBestBackend', () => {
     assert.match(info.skipped[0]!.reason, /@tensorflow\/tfjs-node-gpu is not installed/);
     assert.match(info.skipped[1]!.reason, /@tensorflow\/tfjs-node is not installed/);
     assert.deepEqual([...info.kernelsPatched].sort(), [
+      'Add',
       'BatchMatMul',
       'Cast',
       'Conv2D',
@@ -57,6 +58,8 @@ describe('useBestBackend', () => {
       'DepthwiseConv2dNativeBackpropInput',
       'Identity',
       'MaxPoolGrad',
+      'Multiply',
+      'Relu',
       'Step',
       'Sum',
       'UnsortedSegmentSum',

@@ -64,7 +64,40 @@ function convStep(): { loss: number; values: number[] } {
   return result;
 }
 
+/**
+ * Element-wise ops that the threaded binary splits across threads when large (same-shape and
+ * bias-broadcast Multiply and Add, either side; Relu with NaN and -0), and one too small to
+ * split, reduced to values at fixed positions (1 in 997) so that the parent can compare them.
+ */
+function elementwise(): number[] {
+  return tf.tidy(() => {
+    const shape: [number, number, number, number] = [8, 30, 30, 24];
+    const a = tf.randomUniform(shape, -1, 1, 'float32', 21);
+    const b = tf.randomUniform(shape, -1, 1, 'float32', 22);
+    const bias = tf.randomUniform([24], -1, 1, 'float32', 23);
+    const bias4 = tf.reshape(bias, [1, 1, 1, 24]);
+    const withNaN = tf.where(tf.greater(a, 0.99), tf.fill(shape, NaN), a);
+    const results = [
+      tf.mul(a, b),
+      tf.add(a, b),
+      tf.add(a, bias),
+      tf.add(bias4, a),
+      tf.mul(bias, a),
+      tf.relu(withNaN),
+      tf.mul(tf.slice(a, [0, 0, 0, 0], [1, 2, 2, 24]), tf.slice(b, [0, 0, 0, 0], [1, 2, 2, 24])),
+    ];
+    const picked: number[] = [];
+    for (const r of results) {
+      const data = r.dataSync();
+      for (let i = 0; i < data.length; i += 997) picked.push(data[i]!);
+      picked.push(data[data.length - 1]!);
+    }
+    return picked;
+  });
+}
+
 const step = convStep();
+const elementwiseValues = elementwise();
 console.log(
   JSON.stringify({
     name: info.name,
@@ -72,5 +105,6 @@ console.log(
     getThreadsCount: wasm.getThreadsCount(),
     globalsRestored,
     ...step,
+    elementwise: elementwiseValues,
   }),
 );

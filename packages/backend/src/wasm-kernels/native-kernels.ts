@@ -52,6 +52,18 @@ export interface NativeKernels {
   readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
   /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
   readonly step: (x: number, out: number, i0: number, i1: number, alphaBits: number) => void;
+  /** See native/elementwise.c; `op` 0 multiplies, 1 adds; `b` repeats every `bn` elements. */
+  readonly binary: (
+    a: number,
+    b: number,
+    out: number,
+    i0: number,
+    i1: number,
+    bn: number,
+    op: number,
+  ) => void;
+  /** See native/elementwise.c. */
+  readonly relu: (x: number, out: number, i0: number, i1: number) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -280,6 +292,8 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'max_pool_grad_tiled',
   'sum_rows',
   'step',
+  'binary',
+  'relu',
 ];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.

@@ -10,6 +10,7 @@ import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-native-backprop-input.js';
 import { reRegister, stockKernel } from './kernel-plumbing.js';
+import { threadedBinaryKernel, threadedReluKernel } from './elementwise.js';
 import { fusedMatMulKernel } from './fused-mat-mul.js';
 import { identityKernel } from './identity.js';
 import { maxPoolGradComposedKernel, maxPoolGradKernel } from './max-pool-grad.js';
@@ -32,7 +33,8 @@ export interface WasmTrainingKernelsOptions {
   /**
    * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
    * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
-   * XNNPACK kernels only, the stock `Identity`, `Cast`, `Conv2D` and `Step`): for benchmarks
+   * XNNPACK kernels only, the stock `Identity`, `Cast`, `Conv2D`, `Step`, `Multiply`, `Add`
+   * and `Relu`): for benchmarks
    * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
    * @default true
    */
@@ -42,9 +44,9 @@ export interface WasmTrainingKernelsOptions {
 /**
  * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
  * (except dilated convolutions, which no backend can train): the four it lacks, a correct
- * `MaxPoolGrad` in place of the stock one, and eight faster replacements (`Conv2DBackpropInput`,
+ * `MaxPoolGrad` in place of the stock one, and more faster replacements (`Conv2DBackpropInput`,
  * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`,
- * `Step`).
+ * `Step`; large `Multiply`, `Add` and `Relu` with threads).
  * `Conv2DBackpropFilter`, `MaxPoolGrad`, thin `Conv2D` layers, `Step` and the bias gradient's
  * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
@@ -62,7 +64,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Step']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.
@@ -86,6 +88,9 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     native ? castKernel() : stockKernel('Cast'),
     native ? conv2dKernel() : stockKernel('Conv2D'),
     native ? stepKernel() : stockKernel('Step'),
+    native ? threadedBinaryKernel('Multiply') : stockKernel('Multiply'),
+    native ? threadedBinaryKernel('Add') : stockKernel('Add'),
+    native ? threadedReluKernel() : stockKernel('Relu'),
   ];
   for (const config of configs) reRegister(config);
   return configs.map((c) => c.kernelName);

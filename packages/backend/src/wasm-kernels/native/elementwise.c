@@ -55,3 +55,46 @@ void step(const float* x, float* out, int i0, int i1, int alphaBits) {
     out[i] = v != v ? v : (v > 0 ? 1.0f : alpha);
   }
 }
+
+// out[i] = a[i] * b[i] (op 0) or a[i] + b[i] (op 1), where b has period `bn` (bn = the size of
+// a for same-shape operands, the channel count for a bias over the last axis), for i in
+// i0..i1-1 (any i0: b is indexed by i % bn).
+EXPORT("binary")
+void binary(const float* a, const float* b, float* out, int i0, int i1, int bn, int op) {
+  int i = i0;
+  int k = i0 % bn;
+  while (i < i1) {
+    // A run of b without wrapping: [k, end).
+    int run = bn - k;
+    if (run > i1 - i) run = i1 - i;
+    const float* ap = a + i;
+    const float* bp = b + k;
+    float* op_ = out + i;
+    int j = 0;
+    if (op == 0) {
+      for (; j + 4 <= run; j += 4)
+        wasm_v128_store(op_ + j, wasm_f32x4_mul(wasm_v128_load(ap + j), wasm_v128_load(bp + j)));
+      for (; j < run; j++) op_[j] = ap[j] * bp[j];
+    } else {
+      for (; j + 4 <= run; j += 4)
+        wasm_v128_store(op_ + j, wasm_f32x4_add(wasm_v128_load(ap + j), wasm_v128_load(bp + j)));
+      for (; j < run; j++) op_[j] = ap[j] + bp[j];
+    }
+    i += run;
+    k = 0;
+  }
+}
+
+// out[i] = max(x[i], 0), NaN kept (as XNNPACK's clamp: tfjs' Relu), for i in i0..i1-1.
+EXPORT("relu")
+void relu(const float* x, float* out, int i0, int i1) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    // v > 0 or NaN keeps v; else 0.
+    const v128_t keep = wasm_v128_or(wasm_f32x4_gt(v, zero), wasm_f32x4_ne(v, v));
+    wasm_v128_store(out + i, wasm_v128_and(v, keep));
+  }
+  for (; i < i1; i++) out[i] = (x[i] > 0 || x[i] != x[i]) ? x[i] : 0.0f;
+}
