@@ -424,6 +424,28 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     tf.dispose([nan, stepped]);
   });
 
+  test('BatchMatMul, native skinny GEMM (m or k at most 64, n a multiple of 8): shapes, transposeA, K blocks, rank 3', async () => {
+    const r = rng(871);
+    for (const [m, k, n] of [
+      [1, 7, 8],
+      [3, 300, 16],
+      [5, 1, 24],
+      [32, 600, 128],
+      [70, 32, 8],
+      [600, 32, 16],
+      [33, 513, 40],
+    ] as const) {
+      for (const ta of [false, true]) {
+        const a = values(r, ta ? [k, m] : [m, k]);
+        const b = values(r, [k, n]);
+        await compareWithCpu(`gemm m${m} k${k} n${n} ta ${ta}`, () => [
+          tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, [k, n]), ta, false),
+          tf.matMul(tf.tensor3d(a, ta ? [1, k, m] : [1, m, k]), tf.tensor3d(b, [1, k, n]), ta),
+        ]);
+      }
+    }
+  });
+
   test('BatchMatMul computed transposed when the right operand is the big one (dense dx, dW)', async () => {
     const r = rng(650);
     for (const [as, bs, ta, tb] of [

@@ -66,8 +66,9 @@ function convStep(): { loss: number; values: number[] } {
 
 /**
  * Element-wise ops that the threaded binary splits across threads when large (same-shape and
- * bias-broadcast Multiply and Add, either side; Relu with NaN and -0), and one too small to
- * split, reduced to values at fixed positions (1 in 997) so that the parent can compare them.
+ * bias-broadcast Multiply and Add, either side; Relu with NaN and -0), skinny products on the
+ * native GEMM, and one op too small to split, reduced to values at fixed positions (1 in 997)
+ * so that the parent can compare them.
  */
 function elementwise(): number[] {
   return tf.tidy(() => {
@@ -84,6 +85,16 @@ function elementwise(): number[] {
       tf.add(bias4, a),
       tf.mul(bias, a),
       tf.relu(withNaN),
+      // The native GEMM splits rows across threads (transposeA: a strided read).
+      tf.matMul(
+        tf.reshape(a, [240, 720]),
+        tf.reshape(tf.slice(b, [0, 0, 0, 0], [1, 30, 24, 24]), [720, 24]),
+      ),
+      tf.matMul(
+        tf.reshape(a, [720, 240]),
+        tf.reshape(tf.slice(b, [0, 0, 0, 0], [1, 30, 24, 24]), [720, 24]),
+        true,
+      ),
       tf.mul(tf.slice(a, [0, 0, 0, 0], [1, 2, 2, 24]), tf.slice(b, [0, 0, 0, 0], [1, 2, 2, 24])),
     ];
     const picked: number[] = [];

@@ -64,6 +64,18 @@ export interface NativeKernels {
   ) => void;
   /** See native/elementwise.c. */
   readonly relu: (x: number, out: number, i0: number, i1: number) => void;
+  /** See native/gemm.c. */
+  readonly gemm: (
+    a: number,
+    b: number,
+    c: number,
+    m0: number,
+    m1: number,
+    n: number,
+    k: number,
+    ars: number,
+    acs: number,
+  ) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -294,6 +306,7 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'step',
   'binary',
   'relu',
+  'gemm',
 ];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.

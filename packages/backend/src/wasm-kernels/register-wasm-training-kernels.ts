@@ -80,7 +80,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     unsortedSegmentSumKernel,
     native ? maxPoolGradKernel : maxPoolGradComposedKernel,
     conv2dBackpropInputKernel,
-    batchMatMulKernel(),
+    batchMatMulKernel(native),
     sumKernel(native),
     fusedMatMulKernel(),
     // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
