@@ -11,6 +11,7 @@ import { main as sinkOverhead } from './sink-overhead.js';
 import { main as eventLogOverhead } from './event-log-overhead.js';
 import { main as wasmThreads } from './wasm-threads.js';
 import { main as sweepOverhead } from './sweep-overhead.js';
+import { main as wasmKernels } from './wasm-kernels.js';
 
 const benches: [string, () => Promise<unknown>][] = [
   ['backend speed: seed CNN on every backend present (webgpu included) vs cpu', () => backendSpeed()],
@@ -21,6 +22,7 @@ const benches: [string, () => Promise<unknown>][] = [
   ['event log overhead', () => eventLogOverhead()],
   ['wasm threads: 2 vs 1 (opt-in)', () => wasmThreads()],
   ['sweep overhead: trials through each executor vs their fits run directly', () => sweepOverhead()],
+  ['wasm kernels: % of the matMul peak, before/after, 1 and N threads', () => wasmKernels()],
 ];
 const only = process.argv[2];
 for (const [name, run] of benches) {

@@ -80,6 +80,9 @@ const registryDeps = [
   'rxjs@^7.8.2',
   'typescript@~5.9.3',
   '@types/node@^20.19.0',
+  // @rxfit/sweep/redis's optional peers, which a user installs to use the Redis executor.
+  'bullmq@^6.7.6',
+  'ioredis@^5.9.2',
 ];
 writeFileSync(
   path.join(app, 'package.json'),

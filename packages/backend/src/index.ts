@@ -8,7 +8,10 @@ export {
   type SkippedBackend,
   type UseBestBackendOptions,
 } from './use-best-backend.js';
-export { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+export {
+  registerWasmTrainingKernels,
+  type WasmTrainingKernelsOptions,
+} from './wasm-kernels/register-wasm-training-kernels.js';
 export {
   BACKEND_DEVICE_KEY,
   isSoftwareAdapter,

@@ -50,12 +50,19 @@ describe('useBestBackend', () => {
     assert.match(info.skipped[1]!.reason, /Dawn found no GPU adapter|Dawn's adapter is a software one/);
     assert.match(info.skipped[2]!.reason, /@tensorflow\/tfjs-node is not installed/);
     assert.deepEqual([...info.kernelsPatched].sort(), [
+      'Add',
       'BatchMatMul',
+      'Cast',
+      'Conv2D',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
+      'Identity',
       'MaxPoolGrad',
+      'Multiply',
+      'Relu',
+      'Step',
       'Sum',
       'UnsortedSegmentSum',
       '_FusedMatMul',

@@ -12,7 +12,7 @@ before(async () => {
 });
 
 /** A random conv configuration whose output is at least 1x1. */
-function convCase(seed: number, opts: { depthwise: boolean }) {
+function convCase(seed: number, opts: { depthwise: boolean; coChoices?: readonly number[] }) {
   const r = rng(seed);
   const kh = int(r, 1, 4);
   const kw = opts.depthwise ? kh : int(r, 1, 4);
@@ -39,7 +39,11 @@ function convCase(seed: number, opts: { depthwise: boolean }) {
   const h = int(r, kh, 10);
   const w = int(r, kw, 10);
   const ci = int(r, 1, 9);
-  const co = opts.depthwise ? int(r, 1, 3) : int(r, 1, 5);
+  const co = opts.coChoices
+    ? pick(r, opts.coChoices)
+    : opts.depthwise
+      ? int(r, 1, 3)
+      : int(r, 1, 5);
   return { r, b, h, w, ci, co, kh, kw, strides, pad };
 }
 
@@ -78,6 +82,68 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
             tf.tensor4d(x, [c.b, c.h, c.w, c.ci]),
             tf.tensor4d(f, [c.kh, c.kw, c.ci, c.co]),
           ]);
+        }),
+      );
+    }
+    assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
+  });
+
+  test('Conv2DBackpropFilter, native kernel (output channels a multiple of 4): seeded random shapes, strides and paddings', async () => {
+    let worst = 0;
+    for (let seed = 201; seed <= 230; seed++) {
+      const c = convCase(seed, { depthwise: false, coChoices: [4, 8, 12, 16] });
+      const x = values(c.r, [c.b, c.h, c.w, c.ci]);
+      const dy = values(c.r, outShape(c, false));
+      worst = Math.max(
+        worst,
+        await compareWithCpu(`native dW seed ${seed} ${JSON.stringify(c)}`, () => [
+          tf
+            .engine()
+            .runKernel<tf.Tensor>(
+              'Conv2DBackpropFilter',
+              { x: tf.tensor4d(x, [c.b, c.h, c.w, c.ci]), dy: tf.tensor(dy, outShape(c, false)) },
+              {
+                strides: c.strides,
+                pad: c.pad,
+                dataFormat: 'NHWC',
+                dimRoundingMode: undefined,
+                filterShape: [c.kh, c.kw, c.ci, c.co],
+              } as unknown as tf.NamedAttrMap,
+            ),
+        ]),
+      );
+    }
+    assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
+  });
+
+  test('Conv2D, native thin kernel (1-4 input channels, output channels a multiple of 16): forward and gradients, seeded random shapes, strides and paddings', async () => {
+    let worst = 0;
+    for (let seed = 251; seed <= 274; seed++) {
+      const c = convCase(seed, { depthwise: false, coChoices: [16, 32] });
+      const ci = 1 + (seed % 4);
+      const x = values(c.r, [c.b, c.h, c.w, ci]);
+      const f = values(c.r, [c.kh, c.kw, ci, c.co]);
+      const os = tf.backend_util.computeConv2DInfo(
+        [c.b, c.h, c.w, ci],
+        [c.kh, c.kw, ci, c.co],
+        c.strides,
+        1,
+        c.pad,
+      ).outShape;
+      const dy = values(c.r, os);
+      worst = Math.max(
+        worst,
+        await compareWithCpu(`thin conv2d seed ${seed} ci ${ci} ${JSON.stringify(c)}`, () => {
+          const conv = (xt: tf.Tensor, ft: tf.Tensor) =>
+            tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.strides, c.pad);
+          const xs = tf.tensor4d(x, [c.b, c.h, c.w, ci]);
+          const fs = tf.tensor4d(f, [c.kh, c.kw, ci, c.co]);
+          return [
+            conv(xs, fs),
+            ...tf.grads((xt: tf.Tensor, ft: tf.Tensor) =>
+              tf.sum(tf.mul(conv(xt, ft), tf.tensor(dy, os))),
+            )([xs, fs]),
+          ];
         }),
       );
     }
@@ -183,6 +249,28 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
           tf.grads((xt: tf.Tensor) =>
             tf.sum(tf.mul(tf.maxPool(xt as tf.Tensor4D, k, s, pad), tf.tensor(dy, os))),
           )([tf.tensor4d(x, shape)]),
+      );
+    }
+  });
+
+  test('MaxPoolGrad, native kernel (window = stride, no padding): channels 1-12, leftover rows and columns, ties', async () => {
+    for (let seed = 361; seed <= 376; seed++) {
+      const r = rng(seed);
+      const k: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
+      const shape: [number, number, number, number] = [
+        int(r, 1, 3),
+        int(r, k[0], 9),
+        int(r, k[1], 9),
+        int(r, 1, 12),
+      ];
+      // Every other case quantised, so that windows hold equal maxima.
+      const x = values(r, shape).map((v) => (seed % 2 ? Math.round(v * 2) / 2 : v));
+      const os = tf.backend_util.computePool2DInfo(shape, k, k, 1, 'valid').outShape;
+      const dy = values(r, os);
+      await compareWithCpu(`tiled maxPool seed ${seed} k${k.join('x')} ${shape.join('x')}`, () =>
+        tf.grads((xt: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xt as tf.Tensor4D, k, k, 'valid'), tf.tensor(dy, os))),
+        )([tf.tensor4d(x, shape)]),
       );
     }
   });
@@ -294,6 +382,8 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
       [2, 5, 7, 3],
       [3, 1, 1, 4],
       [1, 16, 9, 2],
+      [2, 3, 4, 20],
+      [1, 4, 3, 37],
     ] as const) {
       const x = values(r, shape);
       for (const axis of [[0, 1, 2], [1, 2], [2, 1], [-4, -3, -2], [3], [0], [0, 3]]) {
@@ -305,12 +395,55 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
         }
       }
     }
+    // Large enough to be split across threads (under the threaded binary).
     const big = [4, 30, 30, 8];
     const xb = values(r, big);
     await compareWithCpu('sum big', () => [tf.sum(tf.tensor(xb, big), [0, 1, 2])]);
+    await compareWithCpu('sum big keepDims', () => [tf.sum(tf.tensor(xb, big), [0, 1, 2], true)]);
     await compareWithCpu('sum int32 (stock)', () => [
       tf.sum(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1], 'int32'), [0, 1, 2]),
     ]);
+  });
+
+  test('Step (native): alpha, zeros, signs, sizes with a scalar tail and one split across threads; NaN stays NaN', async () => {
+    const r = rng(851);
+    for (const size of [1, 7, 64, 70_001]) {
+      const x = values(r, [size]).map((v, i) => (i % 5 === 0 ? 0 : v));
+      for (const alpha of [0, 0.25, -1.5]) {
+        await compareWithCpu(`step size ${size} alpha ${alpha}`, () => [
+          tf.step(tf.tensor1d(x), alpha),
+          tf.relu(tf.tensor1d(x)),
+          ...tf.grads((t: tf.Tensor) => tf.sum(tf.relu(t)))([tf.tensor1d(x)]),
+        ]);
+      }
+    }
+    await tf.setBackend('wasm');
+    const nan = tf.tensor1d([NaN, -1, 2, NaN, 0]);
+    const stepped = tf.step(nan, 0.5);
+    assert.deepEqual([...stepped.dataSync()], [NaN, 0.5, 1, NaN, 0.5]);
+    tf.dispose([nan, stepped]);
+  });
+
+  test('BatchMatMul, native skinny GEMM (m or k at most 64, n a multiple of 8): shapes, transposeA, K blocks, rank 3', async () => {
+    const r = rng(871);
+    for (const [m, k, n] of [
+      [1, 7, 8],
+      [3, 300, 16],
+      [5, 1, 24],
+      [32, 600, 128],
+      [70, 32, 8],
+      [600, 32, 16],
+      [33, 513, 40],
+    ] as const) {
+      for (const ta of [false, true]) {
+        const a = values(r, ta ? [k, m] : [m, k]);
+        const b = values(r, [k, n]);
+        await compareWithCpu(`gemm m${m} k${k} n${n} ta ${ta}`, () => [
+          tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, [k, n]), ta, false),
+          tf.matMul(tf.tensor3d(a, ta ? [1, k, m] : [1, m, k]), tf.tensor3d(b, [1, k, n]), ta),
+        ]);
+      }
+    }
   });
 
   test('BatchMatMul computed transposed when the right operand is the big one (dense dx, dW)', async () => {
@@ -392,40 +525,71 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     }
   });
 
-  test('kernels called with bare TensorInfo inputs return the same data and keep no references', async () => {
+  for (const co of [5, 8]) {
+    test(`kernels called with bare TensorInfo inputs return the same data and keep no references (Conv2DBackpropFilter, ${co % 4 ? 'composed' : 'native'})`, async () => {
+      await tf.setBackend('wasm');
+      const r = rng(701);
+      const x = tf.tensor4d(values(r, [2, 6, 6, 3]), [2, 6, 6, 3]);
+      const dy = tf.tensor4d(values(r, [2, 4, 4, co]), [2, 4, 4, co]);
+      const attrs = {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape: [3, 3, 3, co],
+      };
+      const viaOp = tf
+        .engine()
+        .runKernel<tf.Tensor>(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          attrs as unknown as tf.NamedAttrMap,
+        );
+      const backend = tf.backend();
+      const tensorsBefore = tf.memory().numTensors;
+      const idsBefore = backend.numDataIds();
+      const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+      assert.ok(kernel);
+      const info = kernel.kernelFunc({
+        inputs: {
+          x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+          dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype },
+        },
+        backend,
+        attrs: attrs as unknown as tf.NamedAttrMap,
+      }) as tf.TensorInfo;
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+      assert.equal(backend.numDataIds(), idsBefore + 1, 'exactly one new buffer: the result');
+      const direct = tf.engine().makeTensorFromTensorInfo(info);
+      assert.deepEqual(direct.dataSync(), viaOp.dataSync());
+      tf.dispose([x, dy, viaOp, direct]);
+      assert.equal(backend.numDataIds(), idsBefore - 3);
+    });
+  }
+
+  test('Identity and same-dtype Cast share the buffer: the result keeps its values after the source is disposed, and no buffer is copied', async () => {
     await tf.setBackend('wasm');
-    const r = rng(701);
-    const x = tf.tensor4d(values(r, [2, 6, 6, 3]), [2, 6, 6, 3]);
-    const dy = tf.tensor4d(values(r, [2, 4, 4, 5]), [2, 4, 4, 5]);
-    const attrs = {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-      filterShape: [3, 3, 3, 5],
-    };
-    const viaOp = tf
-      .engine()
-      .runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
     const backend = tf.backend();
-    const tensorsBefore = tf.memory().numTensors;
-    const idsBefore = backend.numDataIds();
-    const kernel = tf.getKernel('Conv2DBackpropFilter', 'wasm');
-    assert.ok(kernel);
-    const info = kernel.kernelFunc({
-      inputs: {
-        x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
-        dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype },
-      },
-      backend,
-      attrs: attrs as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
-    assert.equal(tf.memory().numTensors, tensorsBefore);
-    assert.equal(backend.numDataIds(), idsBefore + 1, 'exactly one new buffer: the result');
-    const direct = tf.engine().makeTensorFromTensorInfo(info);
-    assert.deepEqual(direct.dataSync(), viaOp.dataSync());
-    tf.dispose([x, dy, viaOp, direct]);
-    assert.equal(backend.numDataIds(), idsBefore - 3);
+    const x = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
+    const ids = backend.numDataIds();
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), ids, 'no new buffer');
+    x.dispose();
+    assert.deepEqual([...y.dataSync()], [1, -2, 3, 4.5]);
+    y.dispose();
+    assert.equal(backend.numDataIds(), ids - 1, 'the shared buffer is freed with its last tensor');
+    const w = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
+    const z = tf.cast(w, 'float32');
+    assert.equal(backend.numDataIds(), ids, 'a float32 to float32 cast shares too');
+    w.dispose();
+    assert.deepEqual([...z.dataSync()], [1, -2, 3, 4.5]);
+    const n = tf.cast(z, 'int32');
+    assert.deepEqual([...n.dataSync()], [1, -2, 3, 4], 'real conversions still convert');
+    tf.dispose([z, n]);
+    const strings = tf.tensor1d(['a', 'b'], 'string');
+    const s = tf.clone(strings);
+    assert.deepEqual(s.arraySync(), ['a', 'b']);
+    tf.dispose([strings, s]);
   });
 
   test("dilation > 1 in a conv2d gradient fails with tfjs-core's clear error", async () => {

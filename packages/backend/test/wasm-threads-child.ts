@@ -33,30 +33,82 @@ const globalsRestored =
   !tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
 const wasm = await import('@tensorflow/tfjs-backend-wasm');
 
-/** One SGD step of conv 3x3 (8 filters) → relu → maxPool → dense, from seeded weights. */
+/**
+ * One SGD step of conv 3x3 (16 filters, with a bias) → relu → maxPool → dense, from seeded
+ * weights. Large enough that every native kernel it reaches (thin Conv2D, Step, the bias
+ * gradient's Sum, MaxPoolGrad, Conv2DBackpropFilter) splits its work across the threads.
+ */
 function convStep(): { loss: number; values: number[] } {
-  const x = tf.randomUniform<tf.Rank.R4>([8, 16, 16, 3], -1, 1, 'float32', 11);
-  const y = tf.randomUniform([8, 1], -1, 1, 'float32', 12);
-  const filter = tf.variable(tf.randomUniform<tf.Rank.R4>([3, 3, 3, 8], -0.5, 0.5, 'float32', 13));
-  const dense = tf.variable(tf.randomUniform<tf.Rank.R2>([7 * 7 * 8, 1], -0.1, 0.1, 'float32', 14));
+  const x = tf.randomUniform<tf.Rank.R4>([16, 32, 32, 3], -1, 1, 'float32', 11);
+  const y = tf.randomUniform([16, 1], -1, 1, 'float32', 12);
+  const filter = tf.variable(tf.randomUniform<tf.Rank.R4>([3, 3, 3, 16], -0.5, 0.5, 'float32', 13));
+  const bias = tf.variable(tf.randomUniform([16], -0.1, 0.1, 'float32', 15));
+  const dense = tf.variable(
+    tf.randomUniform<tf.Rank.R2>([15 * 15 * 16, 1], -0.02, 0.02, 'float32', 14),
+  );
   const optimizer = tf.train.sgd(0.1);
   const lossOf = (): tf.Scalar =>
     tf.tidy(() => {
-      const h = tf.maxPool(tf.relu(tf.conv2d(x, filter, 1, 'valid')), 2, 2, 'valid');
-      return tf.losses.meanSquaredError(y, tf.matMul(tf.reshape(h, [8, -1]), dense));
+      const conv = tf.add<tf.Tensor4D>(tf.conv2d(x, filter, 1, 'valid'), bias);
+      const h = tf.maxPool(tf.relu(conv), 2, 2, 'valid');
+      return tf.losses.meanSquaredError(y, tf.matMul(tf.reshape(h, [16, -1]), dense));
     });
   const loss = optimizer.minimize(lossOf, true);
   const result = {
     loss: loss?.dataSync()[0] ?? NaN,
-    values: [...filter.dataSync(), ...dense.dataSync()],
+    values: [...filter.dataSync(), ...bias.dataSync(), ...dense.dataSync()],
   };
-  tf.dispose([x, y, filter, dense]);
+  tf.dispose([x, y, filter, bias, dense]);
   loss?.dispose();
   optimizer.dispose();
   return result;
 }
 
+/**
+ * Element-wise ops that the threaded binary splits across threads when large (same-shape and
+ * bias-broadcast Multiply and Add, either side; Relu with NaN and -0), skinny products on the
+ * native GEMM, and one op too small to split, reduced to values at fixed positions (1 in 997)
+ * so that the parent can compare them.
+ */
+function elementwise(): number[] {
+  return tf.tidy(() => {
+    const shape: [number, number, number, number] = [8, 30, 30, 24];
+    const a = tf.randomUniform(shape, -1, 1, 'float32', 21);
+    const b = tf.randomUniform(shape, -1, 1, 'float32', 22);
+    const bias = tf.randomUniform([24], -1, 1, 'float32', 23);
+    const bias4 = tf.reshape(bias, [1, 1, 1, 24]);
+    const withNaN = tf.where(tf.greater(a, 0.99), tf.fill(shape, NaN), a);
+    const results = [
+      tf.mul(a, b),
+      tf.add(a, b),
+      tf.add(a, bias),
+      tf.add(bias4, a),
+      tf.mul(bias, a),
+      tf.relu(withNaN),
+      // The native GEMM splits rows across threads (transposeA: a strided read).
+      tf.matMul(
+        tf.reshape(a, [240, 720]),
+        tf.reshape(tf.slice(b, [0, 0, 0, 0], [1, 30, 24, 24]), [720, 24]),
+      ),
+      tf.matMul(
+        tf.reshape(a, [720, 240]),
+        tf.reshape(tf.slice(b, [0, 0, 0, 0], [1, 30, 24, 24]), [720, 24]),
+        true,
+      ),
+      tf.mul(tf.slice(a, [0, 0, 0, 0], [1, 2, 2, 24]), tf.slice(b, [0, 0, 0, 0], [1, 2, 2, 24])),
+    ];
+    const picked: number[] = [];
+    for (const r of results) {
+      const data = r.dataSync();
+      for (let i = 0; i < data.length; i += 997) picked.push(data[i]!);
+      picked.push(data[data.length - 1]!);
+    }
+    return picked;
+  });
+}
+
 const step = convStep();
+const elementwiseValues = elementwise();
 console.log(
   JSON.stringify({
     name: info.name,
@@ -64,5 +116,6 @@ console.log(
     getThreadsCount: wasm.getThreadsCount(),
     globalsRestored,
     ...step,
+    elementwise: elementwiseValues,
   }),
 );

@@ -19,6 +19,7 @@ interface ChildResult {
   readonly globalsRestored: boolean;
   readonly loss: number;
   readonly values: readonly number[];
+  readonly elementwise: readonly (number | null)[];
 }
 
 /**
@@ -121,6 +122,13 @@ describe('wasm threads', () => {
     two.result.values.forEach((v, i) => {
       const w = one.result.values[i] ?? NaN;
       assert.ok(Math.abs(v - w) <= 1e-5, `weight ${i}: ${v} (2 threads) vs ${w} (1 thread)`);
+    });
+    // Split across threads (native) on 2, the stock XNNPACK kernels on 1: the same values.
+    assert.equal(two.result.elementwise.length, one.result.elementwise.length);
+    // (JSON turns NaN into null, on both sides.)
+    two.result.elementwise.forEach((v, i) => {
+      const w = one.result.elementwise[i];
+      assert.ok(v === w, `element-wise value ${i}: ${v} (2 threads) vs ${w} (1 thread)`);
     });
     assert.ok(
       two.exitAfterMs < EXIT_WITHIN_MS,

@@ -3,7 +3,15 @@
  * `rxfit-sweep worker --redis URL --module ./trial.js`: a worker of the distributed executor.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_QUEUE, sweepWorker } from './redis.js';
+
+// The Redis executor's libraries are optional peers: say how to get them instead of a stack trace.
+const redis = await import('./redis.js').catch((error: unknown) => {
+  process.stderr.write(
+    `rxfit-sweep worker needs bullmq and ioredis (optional peers of @rxfit/sweep): npm install bullmq ioredis\n(${String(error)})\n`,
+  );
+  process.exit(2);
+});
+const { DEFAULT_QUEUE, sweepWorker } = redis;
 
 const usage = `Usage: rxfit-sweep worker --redis URL --module PATH [options]
 

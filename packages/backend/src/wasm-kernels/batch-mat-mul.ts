@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, handOver, kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
 import { flip, swapIsCheaper } from './mat-mul-util.js';
+import { nativeContext, type NativeContext } from './native-kernels.js';
+
+/** A product counts as skinny, and goes native, when its batch side (m or k) is at most this. */
+const MAX_SKINNY = 64;
 
 /**
  * `BatchMatMul` for wasm with the transpose flags done as an explicit `Transpose` followed by
@@ -16,16 +20,27 @@ import { flip, swapIsCheaper } from './mat-mul-util.js';
  * the product is computed transposed, `Cᵀ = Bᵀ·Aᵀ`, so the small operand is the one packed,
  * and `Cᵀ` is transposed back. Other calls without flags go straight to the stock kernel.
  *
+ * Skinny unbatched products (the batch side, m or k, at most 64, as in a dense layer's forward
+ * pass and its dW) without `transposeB` and with n a multiple of 8 run the native GEMM of
+ * native/gemm.c instead: it reads both operands in place (`transposeA` is a stride), never
+ * repacks, and splits the rows across threads.
+ *
+ * @param nativeGemm - Whether skinny products may use the native GEMM.
  * @returns The kernel config, wrapping the stock wasm kernel.
  * @throws Error when the wasm backend module registered no `BatchMatMul` kernel.
  */
-export function batchMatMulKernel(): KernelConfig {
+export function batchMatMulKernel(nativeGemm = true): KernelConfig {
   return wrapStockKernel('BatchMatMul', (stock) => ({ inputs, backend: anyBackend, attrs }) => {
     const transposeA = attrs?.['transposeA'] === true;
     const transposeB = attrs?.['transposeB'] === true;
     const backend = kernelBackend(anyBackend);
     const aInfo = inputs['a'] as TensorInfo;
     const bInfo = inputs['b'] as TensorInfo;
+    const native = nativeGemm ? nativeContext(backend) : null;
+    if (native != null && !transposeB) {
+      const out = skinnyProduct(native, aInfo, bInfo, transposeA);
+      if (out != null) return out;
+    }
     const swap = swapIsCheaper(aInfo.shape, bInfo.shape, transposeA, transposeB);
     if (!swap && !transposeA && !transposeB) return stock({ inputs, backend, attrs });
     if (swap) {
@@ -58,4 +73,36 @@ export function batchMatMulKernel(): KernelConfig {
       b.dispose();
     }
   });
+}
+
+/**
+ * `C = op(A)·B` on the native GEMM for an unbatched skinny product with n a multiple of 8, or
+ * `undefined` when the call is not one (the caller then takes the stock paths).
+ */
+function skinnyProduct(
+  native: NativeContext,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+): TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const batch = (s: number[]) => s.slice(0, -2).reduce((p, d) => p * d, 1);
+  if (a.shape.length < 2 || b.shape.length < 2 || batch(a.shape) !== 1 || batch(b.shape) !== 1) {
+    return undefined;
+  }
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [k, n] = b.shape.slice(-2) as [number, number];
+  const m = transposeA ? a1 : a0;
+  const skinny = Math.min(m, k) <= MAX_SKINNY;
+  if ((transposeA ? a0 : a1) !== k || k === 0 || n % 8 !== 0 || !skinny) return undefined;
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const out = native.output([...Array<number>(rank - 2).fill(1), m, n]);
+  const at = [native.offset(a), native.offset(b), native.offset(out)];
+  // A(i, p) at i * rowStride + p * colStride.
+  const strides = transposeA ? [1, m] : [k, 1];
+  native.run(
+    'gemm',
+    native.split(m, 16).map(([m0, m1]) => [...at, m0, m1, n, k, ...strides]),
+  );
+  return out;
 }

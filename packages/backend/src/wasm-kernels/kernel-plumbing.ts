@@ -151,3 +151,18 @@ export function wrapStockKernel(
   if (stock.setupFunc) config.setupFunc = stock.setupFunc;
   return config;
 }
+
+/**
+ * The stock wasm kernel of `kernelName` as a config: the one {@link wrapStockKernel} kept,
+ * or the current registration when it was never wrapped.
+ *
+ * @throws Error when the wasm backend module registered no such kernel.
+ */
+export function stockKernel(kernelName: string): KernelConfig {
+  const current = tf.getKernel(kernelName, WASM);
+  const stock = stockKernels.get(kernelName) ?? current;
+  if (stock == null) throw new Error(`The wasm backend has no ${kernelName} kernel`);
+  const config: KernelConfig = { kernelName, backendName: WASM, kernelFunc: stock.kernelFunc };
+  if (stock.setupFunc) config.setupFunc = stock.setupFunc;
+  return config;
+}

@@ -1,58 +1,114 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig } from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { padSpatial, zeroInsert } from './conv-util.js';
-import { composedKernel, pair, shape4 } from './kernel-plumbing.js';
+import { composedKernel, kernelBackend, pair } from './kernel-plumbing.js';
+import { nativeContext } from './native-kernels.js';
 
 /**
- * A correct `MaxPoolGrad` for wasm. The stock kernel seeds its running maximum with
- * `FLT_MIN` (+1.2e-38) instead of -inf, so every window whose values are all <= 0 sends its
- * gradient to the wrong cell: silently wrong training after a linear conv, tanh, ELU or
- * BatchNorm. This kernel uses the forward output `y` (which the stock one ignores) and
- * matches the cpu backend exactly, ties included (the first maximum in row-major window
- * order takes the gradient).
+ * A correct `MaxPoolGrad` for wasm, composed of stock kernels. The stock kernel seeds its
+ * running maximum with `FLT_MIN` (+1.2e-38) instead of -inf, so every window whose values are
+ * all <= 0 sends its gradient to the wrong cell: silently wrong training after a linear conv,
+ * tanh, ELU or BatchNorm. This kernel uses the forward output `y` (which the stock one
+ * ignores) and matches the cpu backend exactly, ties included (the first maximum in
+ * row-major window order takes the gradient). {@link maxPoolGradKernel} uses it where the
+ * native kernel does not apply.
  */
-export const maxPoolGradKernel: KernelConfig = composedKernel(
+export const maxPoolGradComposedKernel: KernelConfig = composedKernel(
   'MaxPoolGrad',
   ['dy', 'input', 'output'],
   ({ dy, input, output }, attrs) => {
     const x = input as tf.Tensor4D;
-    const info = tf.backend_util.computePool2DInfo(
-      shape4(x, 'input'),
-      pair(attrs['filterSize'], 'filterSize'),
-      pair(attrs['strides'], 'strides'),
-      1,
-      attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-    );
-    if (info.outHeight !== output.shape[1] || info.outWidth !== output.shape[2]) {
-      throw new Error(
-        `MaxPoolGrad: the forward output [${output.shape.join(', ')}] does not match the pooling ` +
-          `attributes (output ${info.outHeight}x${info.outWidth}). tfjs-core's maxPool gradient ` +
-          `drops dimRoundingMode, and the wasm forward MaxPool is wrong anyway when 'ceil' ` +
-          `rounding adds a window: use 'valid' or 'same' padding.`,
-      );
-    }
-    const p = info.padInfo;
-    const kh = info.filterHeight;
-    const kw = info.filterWidth;
-    const tiled =
-      kh === info.strideHeight &&
-      kw === info.strideWidth &&
-      p.top === 0 &&
-      p.bottom === 0 &&
-      p.left === 0 &&
-      p.right === 0 &&
-      kh * kw <= MAX_TILED_WINDOW &&
-      // 'ceil' rounding can add a window that runs past the input.
-      info.outHeight * kh <= info.inHeight &&
-      info.outWidth * kw <= info.inWidth;
-    return tiled
-      ? maxPoolGradTiled(dy as tf.Tensor4D, x, output as tf.Tensor4D, kh, kw)
+    const info = poolInfo(x.shape, output.shape, attrs);
+    return tiled(info)
+      ? maxPoolGradTiled(
+          dy as tf.Tensor4D,
+          x,
+          output as tf.Tensor4D,
+          info.filterHeight,
+          info.filterWidth,
+        )
       : maxPoolGradGeneral(dy as tf.Tensor4D, x, output as tf.Tensor4D, info);
   },
 );
 
-/** Window sizes up to this use the tiled path: its priorities 2^k stay exact in float32. */
+/**
+ * A correct `MaxPoolGrad` for wasm (see {@link maxPoolGradComposedKernel} for the stock
+ * kernel's bug). Windows that tile the input (window = stride, no padding: the usual pooling)
+ * go to the hand-written SIMD kernel of native/max-pool-grad.c, one pass over the data; any
+ * other window, stride or padding to the composition.
+ */
+export const maxPoolGradKernel: KernelConfig = {
+  kernelName: 'MaxPoolGrad',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const backend = kernelBackend(args.backend);
+    const dy = args.inputs['dy'] as TensorInfo;
+    const x = args.inputs['input'] as TensorInfo;
+    const y = args.inputs['output'] as TensorInfo;
+    const native = nativeContext(backend);
+    const shape = x.shape as [number, number, number, number];
+    const info = poolInfo(shape, y.shape, args.attrs ?? {});
+    const float = [dy, x, y].every((t) => t.dtype === 'float32');
+    if (native == null || !float || !tiled(info) || shape.length !== 4) {
+      return maxPoolGradComposedKernel.kernelFunc(args);
+    }
+    const [b, h, w, c] = shape;
+    const out = native.output(shape);
+    const at = [native.offset(x), native.offset(y), native.offset(dy), native.offset(out)];
+    const dims = [h, w, c, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth];
+    native.run(
+      'max_pool_grad_tiled',
+      native.split(b).map(([n0, n1]) => [...at, n0, n1, ...dims]),
+    );
+    return out;
+  },
+};
+
+/** The pooling geometry, checked against the forward output tfjs-core hands over. */
+function poolInfo(
+  inputShape: number[],
+  outputShape: number[],
+  attrs: Record<string, unknown>,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computePool2DInfo(
+    inputShape as [number, number, number, number],
+    pair(attrs['filterSize'], 'filterSize'),
+    pair(attrs['strides'], 'strides'),
+    1,
+    attrs['pad'] as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  if (info.outHeight !== outputShape[1] || info.outWidth !== outputShape[2]) {
+    throw new Error(
+      `MaxPoolGrad: the forward output [${outputShape.join(', ')}] does not match the pooling ` +
+        `attributes (output ${info.outHeight}x${info.outWidth}). tfjs-core's maxPool gradient ` +
+        `drops dimRoundingMode, and the wasm forward MaxPool is wrong anyway when 'ceil' ` +
+        `rounding adds a window: use 'valid' or 'same' padding.`,
+    );
+  }
+  return info;
+}
+
+/** Whether the windows tile the input: non-overlapping, unpadded, inside the input. */
+function tiled(info: tf.backend_util.Conv2DInfo): boolean {
+  const p = info.padInfo;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  return (
+    kh === info.strideHeight &&
+    kw === info.strideWidth &&
+    p.top === 0 &&
+    p.bottom === 0 &&
+    p.left === 0 &&
+    p.right === 0 &&
+    kh * kw <= MAX_TILED_WINDOW &&
+    // 'ceil' rounding can add a window that runs past the input.
+    info.outHeight * kh <= info.inHeight &&
+    info.outWidth * kw <= info.inWidth
+  );
+}
+
+/** Window sizes up to this use the tiled paths: the composition's priorities 2^k stay exact in float32. */
 const MAX_TILED_WINDOW = 16;
 
 /**

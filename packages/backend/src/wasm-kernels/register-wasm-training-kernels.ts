@@ -1,20 +1,54 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch-mat-mul.js';
-import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { castKernel } from './cast.js';
+import { conv2dKernel } from './conv2d.js';
+import {
+  conv2dBackpropFilterComposedKernel,
+  conv2dBackpropFilterKernel,
+} from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-native-backprop-input.js';
-import { reRegister } from './kernel-plumbing.js';
+import { reRegister, stockKernel } from './kernel-plumbing.js';
+import { threadedBinaryKernel, threadedReluKernel } from './elementwise.js';
 import { fusedMatMulKernel } from './fused-mat-mul.js';
-import { maxPoolGradKernel } from './max-pool-grad.js';
+import { identityKernel } from './identity.js';
+import { maxPoolGradComposedKernel, maxPoolGradKernel } from './max-pool-grad.js';
+import { stepKernel } from './step.js';
 import { sumKernel } from './sum.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 /**
+ * Options of {@link registerWasmTrainingKernels}.
+ *
+ * ## Example
+ * ```ts
+ * import { registerWasmTrainingKernels, type WasmTrainingKernelsOptions } from '@rxfit/backend';
+ *
+ * const options: WasmTrainingKernelsOptions = { native: false };
+ * registerWasmTrainingKernels(options);
+ * ```
+ */
+export interface WasmTrainingKernelsOptions {
+  /**
+   * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
+   * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
+   * XNNPACK kernels only, the stock `Identity`, `Cast`, `Conv2D`, `Step`, `Multiply`, `Add`
+   * and `Relu`): for benchmarks
+   * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
+   * @default true
+   */
+  readonly native?: boolean;
+}
+
+/**
  * Registers on the `wasm` backend the kernels it needs to train every tfjs-layers layer
  * (except dilated convolutions, which no backend can train): the four it lacks, a correct
- * `MaxPoolGrad` in place of the stock one, and four faster replacements (`Conv2DBackpropInput`,
- * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`).
+ * `MaxPoolGrad` in place of the stock one, and more faster replacements (`Conv2DBackpropInput`,
+ * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`,
+ * `Step`; large `Multiply`, `Add` and `Relu` with threads).
+ * `Conv2DBackpropFilter`, `MaxPoolGrad`, thin `Conv2D` layers, `Step` and the bias gradient's
+ * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
  * unregistered first, and the wrappers always wrap the stock kernels.
@@ -30,23 +64,33 @@ import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., '_FusedMatMul']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu']
  * ```
  *
+ * @param options - See {@link WasmTrainingKernelsOptions}.
  * @returns The names of the kernels registered, in registration order.
  * @throws Error when `@tensorflow/tfjs-backend-wasm` was not imported (no stock kernel to wrap).
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions = {}): string[] {
+  const native = options.native ?? true;
   const configs: KernelConfig[] = [
-    conv2dBackpropFilterKernel,
+    native ? conv2dBackpropFilterKernel : conv2dBackpropFilterComposedKernel,
     depthwiseConv2dNativeBackpropFilterKernel,
     depthwiseConv2dNativeBackpropInputKernel,
     unsortedSegmentSumKernel,
-    maxPoolGradKernel,
+    native ? maxPoolGradKernel : maxPoolGradComposedKernel,
     conv2dBackpropInputKernel,
-    batchMatMulKernel(),
-    sumKernel(),
+    batchMatMulKernel(native),
+    sumKernel(native),
     fusedMatMulKernel(),
+    // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
+    native ? identityKernel() : stockKernel('Identity'),
+    native ? castKernel() : stockKernel('Cast'),
+    native ? conv2dKernel() : stockKernel('Conv2D'),
+    native ? stepKernel() : stockKernel('Step'),
+    native ? threadedBinaryKernel('Multiply') : stockKernel('Multiply'),
+    native ? threadedBinaryKernel('Add') : stockKernel('Add'),
+    native ? threadedReluKernel() : stockKernel('Relu'),
   ];
   for (const config of configs) reRegister(config);
   return configs.map((c) => c.kernelName);

@@ -1,0 +1,408 @@
+/**
+ * The wasm engine against its own limit: each training kernel of the seed CNN (batch 32) as a
+ * percentage of the `tf.matMul` 1024³ GFLOPS peak measured in the same process, the rest of the
+ * step kernel by kernel (`tf.profile`), and the step time against its limit (step FLOPs ÷ peak);
+ * at 1 thread and at N threads, with the native kernels ("after") and with the compositions of
+ * stock kernels only ("before", `registerWasmTrainingKernels({ native: false })`, the 0.1
+ * kernels). Threads are fixed per process, so every configuration runs in its own child
+ * process; rounds alternate them. Every ratio is taken within one process, against matMul peak
+ * runs interleaved with the timed runs, and the median over the rounds is printed.
+ *
+ *   node --conditions=@rxfit/source --import tsx bench/wasm-kernels.ts
+ *
+ * Env: BENCH_THREADS (N, default 2), BENCH_ROUNDS (default 2), BENCH_STEPS (default 10),
+ * BENCH_RUNS (timed runs per kernel, the minimum is kept; default 7).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
+import { median, seedCnn } from './models.js';
+
+const BATCH = 32;
+const EPOCH_BATCHES = 10;
+const VARIANTS = ['before', 'after'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface KernelCase {
+  readonly name: string;
+  readonly kernel: string;
+  readonly flops: number;
+  readonly inputs: () => Record<string, tf.Tensor>;
+  readonly attrs: Record<string, unknown>;
+}
+
+interface ChildResult {
+  readonly threads: number;
+  readonly variant: Variant;
+  /** The best matMul peak of the process. */
+  readonly peakGflops: number;
+  /** Each kernel's least time, and the matMul peak measured interleaved with it. */
+  readonly kernels: readonly {
+    readonly name: string;
+    readonly ms: number;
+    readonly flops: number;
+    readonly peakGflops: number;
+  }[];
+  /** The matMul peak measured interleaved with the steps. */
+  readonly stepPeakGflops: number;
+  readonly stepMin: number;
+  readonly stepMedian: number;
+  readonly stepFlops: number;
+  /** `model.fit` of the seed CNN, one epoch of {@link EPOCH_BATCHES} batches, after one warm-up epoch. */
+  readonly epochMs: number;
+  readonly profile: readonly {
+    readonly kernel: string;
+    readonly ms: number;
+    readonly calls: number;
+  }[];
+}
+
+const conv = (pad = 'valid') => ({ strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+const pool = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+
+/** The seed CNN's training kernels at batch 32, in step order, with their FLOPs. */
+function seedKernels(): KernelCase[] {
+  const r = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const convFlops = (dy: number[], k: number[]) =>
+    2 * dy.reduce((a, b) => a * b) * k[0]! * k[1]! * k[2]!;
+  const c1 = { x: [BATCH, 64, 64, 3], f: [3, 3, 3, 32], y: [BATCH, 62, 62, 32] };
+  const c2 = { x: [BATCH, 31, 31, 32], f: [3, 3, 32, 32], y: [BATCH, 29, 29, 32] };
+  const dense = 2 * BATCH * 6272 * 128;
+  return [
+    {
+      name: 'conv1 forward (3→32, 64x64)',
+      kernel: 'Conv2D',
+      flops: convFlops(c1.y, c1.f),
+      inputs: () => ({ x: r(c1.x, 1), filter: r(c1.f, 2) }),
+      attrs: conv(),
+    },
+    {
+      name: 'conv1 Conv2DBackpropFilter',
+      kernel: 'Conv2DBackpropFilter',
+      flops: convFlops(c1.y, c1.f),
+      inputs: () => ({ x: r(c1.x, 1), dy: r(c1.y, 3) }),
+      attrs: { ...conv(), filterShape: c1.f },
+    },
+    {
+      name: 'conv2 forward (32→32, 31x31)',
+      kernel: 'Conv2D',
+      flops: convFlops(c2.y, c2.f),
+      inputs: () => ({ x: r(c2.x, 4), filter: r(c2.f, 5) }),
+      attrs: conv(),
+    },
+    {
+      name: 'conv2 Conv2DBackpropFilter',
+      kernel: 'Conv2DBackpropFilter',
+      flops: convFlops(c2.y, c2.f),
+      inputs: () => ({ x: r(c2.x, 4), dy: r(c2.y, 6) }),
+      attrs: { ...conv(), filterShape: c2.f },
+    },
+    {
+      name: 'conv2 Conv2DBackpropInput',
+      kernel: 'Conv2DBackpropInput',
+      flops: convFlops(c2.y, c2.f),
+      inputs: () => ({ dy: r(c2.y, 6), filter: r(c2.f, 5) }),
+      attrs: { ...conv(), inputShape: c2.x },
+    },
+    {
+      name: 'dense1 forward (6272→128)',
+      kernel: 'BatchMatMul',
+      flops: dense,
+      inputs: () => ({ a: r([1, BATCH, 6272], 7), b: r([1, 6272, 128], 8) }),
+      attrs: { transposeA: false, transposeB: false },
+    },
+    {
+      name: 'dense1 dW (transposeA)',
+      kernel: 'BatchMatMul',
+      flops: dense,
+      inputs: () => ({ a: r([1, BATCH, 6272], 7), b: r([1, BATCH, 128], 9) }),
+      attrs: { transposeA: true, transposeB: false },
+    },
+    {
+      name: 'dense1 dx (transposeB)',
+      kernel: 'BatchMatMul',
+      flops: dense,
+      inputs: () => ({ a: r([1, BATCH, 128], 9), b: r([1, 6272, 128], 8) }),
+      attrs: { transposeA: false, transposeB: true },
+    },
+    {
+      name: 'MaxPoolGrad 1 (62x62x32)',
+      kernel: 'MaxPoolGrad',
+      flops: 0,
+      inputs: () => maxPoolInputs([BATCH, 62, 62, 32], 10),
+      attrs: pool,
+    },
+    {
+      name: 'MaxPoolGrad 2 (29x29x32)',
+      kernel: 'MaxPoolGrad',
+      flops: 0,
+      inputs: () => maxPoolInputs([BATCH, 29, 29, 32], 11),
+      attrs: pool,
+    },
+  ];
+}
+
+function maxPoolInputs(shape: number[], seed: number): Record<string, tf.Tensor> {
+  const input = tf.randomNormal<tf.Rank.R4>(
+    shape as [number, number, number, number],
+    0,
+    1,
+    'float32',
+    seed,
+  );
+  const output = tf.maxPool(input, 2, 2, 'valid');
+  return { dy: tf.randomNormal(output.shape, 0, 1, 'float32', seed + 1), input, output };
+}
+
+/**
+ * The least wall time of `runs` calls of `fn` (after one warm-up), its output read back, and
+ * the least time of the matMul peak run just before each of them: both minimums come from the
+ * same moments of this process, so their ratio holds on a loaded machine.
+ */
+function interleaved(fn: () => tf.Tensor, runs: number, peak: () => tf.Tensor) {
+  let best = Infinity;
+  let bestPeak = Infinity;
+  for (let i = 0; i <= runs; i++) {
+    const p = timeOnce(peak);
+    const ms = timeOnce(fn);
+    if (i > 0) [best, bestPeak] = [Math.min(best, ms), Math.min(bestPeak, p)];
+  }
+  return { ms: best, peakGflops: PEAK_FLOPS / bestPeak / 1e6 };
+}
+
+function timeOnce(fn: () => tf.Tensor): number {
+  const t0 = performance.now();
+  const out = fn();
+  out.dataSync();
+  const ms = performance.now() - t0;
+  out.dispose();
+  return ms;
+}
+
+const PEAK_FLOPS = 2 * 1024 ** 3;
+
+/**
+ * FLOPs of one training step of a model of conv2d and dense layers: forward, filter gradient
+ * and, except for the first layer (no gradient flows to the data), input gradient.
+ */
+function stepFlops(model: tf.LayersModel): number {
+  let total = 0;
+  let first = true;
+  for (const layer of model.layers) {
+    const out = layer.outputShape as number[];
+    const perPass = (k: number) => 2 * BATCH * out.slice(1).reduce((a, b) => a * b) * k;
+    const kernel = layer.getWeights()[0];
+    if (kernel == null || kernel.rank < 2) continue;
+    // conv2d kernel [kh, kw, ci, co]: kh·kw·ci MACs per output; dense [in, out]: in.
+    const macs = kernel.shape.slice(0, -1).reduce((a, b) => a * b);
+    total += perPass(macs) * (first ? 2 : 3);
+    first = false;
+  }
+  return total;
+}
+
+async function child(threads: number, variant: Variant): Promise<ChildResult> {
+  const info = await useBestBackend({ prefer: 'wasm', env: {}, threads });
+  if (info.name !== 'wasm') throw new Error(`wasm-kernels: got ${info.name}, not wasm`);
+  if (variant === 'before') registerWasmTrainingKernels({ native: false });
+  const runs = envInt('BENCH_RUNS', 7);
+  const a = tf.randomNormal([1024, 1024]);
+  const b = tf.randomNormal([1024, 1024]);
+  const peak = () => tf.matMul(a, b);
+  const kernels = seedKernels().map((k) => {
+    const inputs = k.inputs();
+    const timed = interleaved(
+      () => tf.engine().runKernel<tf.Tensor>(k.kernel, inputs, k.attrs as tf.NamedAttrMap),
+      runs,
+      peak,
+    );
+    tf.dispose(Object.values(inputs));
+    return { name: k.name, flops: k.flops, ...timed };
+  });
+  const steps = await timeStepsInterleaved(envInt('BENCH_STEPS', 10), peak);
+  tf.dispose([a, b]);
+  const model = seedCnn();
+  const xs = tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1);
+  const ys = tf.cast(tf.greater(tf.randomUniform([BATCH, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+  await model.trainOnBatch(xs, ys);
+  const prof = await tf.profile(async () => {
+    await model.trainOnBatch(xs, ys);
+  });
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls++;
+    byName.set(k.name, e);
+  }
+  const flops = stepFlops(model);
+  tf.dispose([xs, ys]);
+  model.dispose();
+  const epochMs = await timeEpoch();
+  return {
+    threads: info.threads ?? 1,
+    variant,
+    peakGflops: Math.max(steps.peakGflops, ...kernels.map((k) => k.peakGflops)),
+    kernels,
+    stepPeakGflops: steps.peakGflops,
+    stepMin: steps.min,
+    stepMedian: steps.median,
+    stepFlops: flops,
+    epochMs,
+    profile: [...byName].map(([kernel, v]) => ({ kernel, ...v })).sort((x, y) => y.ms - x.ms),
+  };
+}
+
+/**
+ * The seed CNN's `trainOnBatch` time (least and median of `steps`, after 3 warm-up steps), each
+ * step preceded by a matMul peak run, whose least time is returned as GFLOPS.
+ */
+async function timeStepsInterleaved(steps: number, peak: () => tf.Tensor) {
+  const model = seedCnn();
+  const xs = tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1);
+  const ys = tf.cast(tf.greater(tf.randomUniform([BATCH, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+  try {
+    for (let i = 0; i < 3; i++) await model.trainOnBatch(xs, ys);
+    const times: number[] = [];
+    let bestPeak = Infinity;
+    for (let i = 0; i < steps; i++) {
+      bestPeak = Math.min(bestPeak, timeOnce(peak));
+      const t0 = performance.now();
+      await model.trainOnBatch(xs, ys);
+      times.push(performance.now() - t0);
+    }
+    return {
+      min: Math.min(...times),
+      median: median(times),
+      peakGflops: PEAK_FLOPS / bestPeak / 1e6,
+    };
+  } finally {
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+}
+
+/** Wall time of one `model.fit` epoch of the seed CNN on random data, after a warm-up epoch. */
+async function timeEpoch(): Promise<number> {
+  const model = seedCnn();
+  const n = EPOCH_BATCHES * BATCH;
+  const xs = tf.randomUniform([n, 64, 64, 3], 0, 1, 'float32', 3);
+  const ys = tf.cast(tf.greater(tf.randomUniform([n, 1], 0, 1, 'float32', 4), 0.5), 'float32');
+  try {
+    // verbose is a const enum of tfjs-layers that tfjs does not re-export (as in fit-overhead.ts).
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+    const fit = () => model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 });
+    await fit();
+    const t0 = performance.now();
+    await fit();
+    return performance.now() - t0;
+  } finally {
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+}
+
+async function inChild(threads: number, variant: Variant): Promise<ChildResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--conditions=@rxfit/source',
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      String(threads),
+      variant,
+    ],
+    { maxBuffer: 16 * 2 ** 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+const pct = (flops: number, ms: number, peak: number) => (100 * flops) / (ms * 1e6) / peak;
+
+/** Of several runs of one configuration, the one whose step was closest to its limit. */
+function best(results: readonly ChildResult[]): ChildResult {
+  const ratio = (r: ChildResult) => r.stepMin / (r.stepFlops / r.stepPeakGflops / 1e6);
+  return [...results].sort((x, y) => ratio(x) - ratio(y))[0]!;
+}
+
+/** Runs the children and prints the tables; returns the best run of each configuration. */
+export async function main(log: (line: string) => void = console.log): Promise<ChildResult[]> {
+  const n = envInt('BENCH_THREADS', 2);
+  const rounds = envInt('BENCH_ROUNDS', 2);
+  const threadCounts = n === 1 ? [1] : [1, n];
+  const all: ChildResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const threads of threadCounts) {
+      for (const variant of VARIANTS) all.push(await inChild(threads, variant));
+    }
+  }
+  const out: ChildResult[] = [];
+  log(
+    `wasm-kernels: seed CNN at batch ${BATCH}; ${rounds} round(s); every % is against the matMul 1024³ peak measured interleaved with it in the same process, median over the rounds`,
+  );
+  for (const threads of threadCounts) {
+    const runsOf = (v: Variant) => all.filter((r) => r.threads === threads && r.variant === v);
+    const [before, after] = VARIANTS.map((v) => best(runsOf(v))) as [ChildResult, ChildResult];
+    out.push(before, after);
+    const peaks = (v: Variant) => Math.max(...runsOf(v).map((r) => r.peakGflops)).toFixed(1);
+    log(
+      `\n${threads} thread(s) (got ${after.threads}): best matMul 1024³ peak ${peaks('before')} GFLOPS (before runs), ${peaks('after')} (after runs)`,
+    );
+    log(
+      `  ${'kernel'.padEnd(30)} ${'before ms'.padStart(10)} ${'% peak'.padStart(7)} ${'after ms'.padStart(10)} ${'% peak'.padStart(7)}`,
+    );
+    before.kernels.forEach((k, i) => {
+      // Least time over the rounds; the share of the peak is the median over the rounds of
+      // each process's own (kernel, interleaved peak) ratio: the best ratio would favour the
+      // round whose peak runs were the unluckiest.
+      const cell = (v: Variant) => {
+        const entries = runsOf(v).map((r) => r.kernels[i]!);
+        const ms = Math.min(...entries.map((e) => e.ms));
+        const share = median(entries.map((e) => pct(e.flops, e.ms, e.peakGflops)));
+        return `${ms.toFixed(1).padStart(10)} ${(k.flops ? `${share.toFixed(0)}%` : '-').padStart(7)}`;
+      };
+      log(`  ${k.name.padEnd(30)} ${cell('before')} ${cell('after')}`);
+    });
+    for (const v of VARIANTS) {
+      const runs = runsOf(v);
+      const ratios = runs.map((r) => r.stepMin / (r.stepFlops / r.stepPeakGflops / 1e6));
+      log(
+        `  step ${v.padEnd(6)}: min ${Math.min(...runs.map((r) => r.stepMin)).toFixed(1)} ms, median ${median(runs.map((r) => r.stepMedian)).toFixed(1)} ms; limit ${(runs[0]!.stepFlops / 1e9).toFixed(2)} GFLOP ÷ the peak interleaved with the steps; min/limit per round ${ratios.map((x) => x.toFixed(2)).join(', ')}: median ${median(ratios).toFixed(2)}x`,
+      );
+    }
+    const epoch = (v: Variant) => Math.min(...runsOf(v).map((r) => r.epochMs));
+    log(
+      `  model.fit epoch of ${EPOCH_BATCHES} batches (best round): before ${epoch('before').toFixed(0)} ms, after ${epoch('after').toFixed(0)} ms, ratio after/before ${(epoch('after') / epoch('before')).toFixed(2)}`,
+    );
+    log(`  tf.profile of one step, after (composed kernels also count the kernels inside them):`);
+    for (const p of after.profile.slice(0, 16)) {
+      const b = before.profile.find((q) => q.kernel === p.kernel);
+      log(
+        `    ${p.kernel.padEnd(24)} ${p.ms.toFixed(1).padStart(7)} ms ${String(p.calls).padStart(4)} calls   (before: ${b ? `${b.ms.toFixed(1)} ms, ${b.calls} calls` : '-'})`,
+      );
+    }
+  }
+  return out;
+}
+
+function envInt(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw == null || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1)
+    throw new RangeError(`${name}=${JSON.stringify(raw)} must be an integer ≥ 1`);
+  return v;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--child') {
+    const variant = process.argv[4] === 'before' ? 'before' : 'after';
+    console.log(JSON.stringify(await child(Number(process.argv[3]), variant)));
+  } else {
+    await main();
+  }
+}

@@ -1,0 +1,337 @@
+import { Worker } from 'node:worker_threads';
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { PLAIN_WASM, SHARED_WASM } from './wasm-binaries.js';
+
+/**
+ * The hand-written wasm kernels (native/*.c, built by native/build.sh), instantiated on the
+ * wasm backend's own memory so they read and write tensors in place. Arguments are byte
+ * offsets into that memory and sizes.
+ */
+interface NativeKernels {
+  /** See native/conv2d-filter-grad.c. */
+  readonly conv2d_filter_grad: (
+    x: number,
+    dy: number,
+    dw: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ) => void;
+  /** See native/conv2d-thin.c. */
+  readonly conv2d_thin: (
+    x: number,
+    filter: number,
+    out: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ) => void;
+  /** See native/elementwise.c. */
+  readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
+  /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
+  readonly step: (x: number, out: number, i0: number, i1: number, alphaBits: number) => void;
+  /** See native/elementwise.c; `op` 0 multiplies, 1 adds; `b` repeats every `bn` elements. */
+  readonly binary: (
+    a: number,
+    b: number,
+    out: number,
+    i0: number,
+    i1: number,
+    bn: number,
+    op: number,
+  ) => void;
+  /** See native/elementwise.c. */
+  readonly relu: (x: number, out: number, i0: number, i1: number) => void;
+  /** See native/gemm.c. */
+  readonly gemm: (
+    a: number,
+    b: number,
+    c: number,
+    m0: number,
+    m1: number,
+    n: number,
+    k: number,
+    ars: number,
+    acs: number,
+  ) => void;
+  /** See native/max-pool-grad.c. */
+  readonly max_pool_grad_tiled: (
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    kh: number,
+    kw: number,
+  ) => void;
+}
+
+/** The few WebAssembly JS API types used here (this project's `lib` has no DOM typings). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+type WasmModule = object;
+interface WasmApi {
+  readonly Memory: abstract new (...args: never[]) => WasmMemory;
+  readonly Module: new (bytes: Uint8Array) => WasmModule;
+  readonly Instance: new (
+    module: WasmModule,
+    imports: object,
+  ) => { readonly exports: Record<string, unknown> };
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The parts of the wasm backend (not in tfjs-core's typings) the native kernels need. */
+interface WasmBackendInternals {
+  readonly wasm: {
+    readonly wasmMemory?: WasmMemory;
+    readonly asm?: { readonly memory?: WasmMemory };
+    readonly tfjs?: { readonly getThreadsCount?: () => number };
+  };
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** A wasm backend with its memory and the native kernels instantiated on it. */
+export interface NativeContext {
+  readonly kernels: NativeKernels;
+  readonly memory: WasmMemory;
+  /** Byte offset of a tensor's data in `memory`. */
+  offset(info: TensorInfo): number;
+  /** A float32 output tensor of the backend, its contents undefined. */
+  output(shape: number[]): TensorInfo;
+  /** A zero-filled float32 output tensor of the backend. */
+  zeros(shape: number[]): TensorInfo;
+  /**
+   * `[start, end)` ranges that split `count` items (images of a batch, rows, elements) into
+   * one share per thread, at most {@link NativeContext.threads}, never an empty one, and none
+   * smaller than `minShare` unless there is only one (waking a thread costs tens of µs).
+   */
+  split(count: number, minShare?: number): [number, number][];
+  /** Frees a tensor made by {@link NativeContext.zeros} that is not handed to the engine. */
+  free(info: TensorInfo): void;
+  /** Adds the first `size` floats of each of `partials` into `out`, then frees `partials`. */
+  addInto(out: TensorInfo, partials: readonly TensorInfo[], size: number): void;
+  /**
+   * How many calls {@link NativeContext.run} runs at once: the backend's thread count when its
+   * memory is shared (the threaded binary), else 1.
+   */
+  readonly threads: number;
+  /**
+   * Runs one call of an exported kernel per argument list, the first on this thread and the
+   * others on worker threads that share the memory, and returns when all are done. At most
+   * {@link NativeContext.threads} lists.
+   */
+  run(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void;
+}
+
+const contexts = new WeakMap<object, NativeContext | null>();
+
+/**
+ * The native kernels for this wasm backend, or `null` when its memory cannot be reached (a
+ * wasm package whose emscripten module exposes neither `wasmMemory` nor `asm.memory`); the
+ * callers then fall back to their compositions of stock kernels.
+ */
+export function nativeContext(backend: KernelBackend): NativeContext | null {
+  const cached = contexts.get(backend);
+  if (cached !== undefined) return cached;
+  const context = instantiate(backend as unknown as WasmBackendInternals);
+  contexts.set(backend, context);
+  return context;
+}
+
+function instantiate(backend: WasmBackendInternals): NativeContext | null {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssemblyApi.Memory)) return null;
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const module = new WebAssemblyApi.Module(
+    Uint8Array.from(atob(shared ? SHARED_WASM : PLAIN_WASM), (ch) => ch.charCodeAt(0)),
+  );
+  const kernels = new WebAssemblyApi.Instance(module, { env: { memory } })
+    .exports as unknown as NativeKernels;
+  const threads = shared ? Math.max(1, backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
+  let pool: WorkerPool | null = null;
+  const offset = (info: TensorInfo): number => {
+    const data = backend.dataIdMap.get(info.dataId);
+    if (data == null) throw new Error('A tensor given to a native wasm kernel is not on wasm');
+    return data.memoryOffset;
+  };
+  return {
+    kernels,
+    memory,
+    offset,
+    output(shape) {
+      return backend.makeOutput(shape, 'float32');
+    },
+    split(count, minShare = 1) {
+      const parts = Math.max(1, Math.min(threads, Math.floor(count / Math.max(1, minShare))));
+      return Array.from({ length: parts }, (_, i) => [
+        Math.floor((count * i) / parts),
+        Math.floor((count * (i + 1)) / parts),
+      ]);
+    },
+    zeros(shape) {
+      const out = backend.makeOutput(shape, 'float32');
+      const size = shape.reduce((p, d) => p * d, 1);
+      // Read the buffer after makeOutput: its malloc may have grown the memory.
+      const start = offset(out) >> 2;
+      new Float32Array(memory.buffer).fill(0, start, start + size);
+      return out;
+    },
+    free(info) {
+      backend.disposeData(info.dataId, true);
+    },
+    addInto(out, partials, size) {
+      if (partials.length === 0) return;
+      const heap = new Float32Array(memory.buffer);
+      const at = offset(out) >> 2;
+      for (const partial of partials) {
+        const from = offset(partial) >> 2;
+        for (let k = 0; k < size; k++) heap[at + k]! += heap[from + k]!;
+        backend.disposeData(partial.dataId, true);
+      }
+    },
+    threads,
+    run(name, calls) {
+      if (calls.length > threads)
+        throw new RangeError(`${calls.length} calls for ${threads} threads`);
+      if (calls.length > 1) pool ??= new WorkerPool(module, memory, threads - 1);
+      pool?.start(name, calls.slice(1));
+      const [first] = calls;
+      const kernel: (...args: number[]) => void = kernels[name];
+      if (first) kernel(...first);
+      pool?.wait(calls.length - 1);
+    },
+  };
+}
+
+/** Longest argument list of an exported kernel. */
+const MAX_ARGS = 32;
+
+/**
+ * Worker threads that each instantiate the kernels on the same shared memory and wait, on an
+ * `Atomics` word, for calls. `[0]` counts the calls posted, `[1]` the calls done, `[2]` the
+ * kernel (its index in {@link KERNEL_NAMES}), `[3]` the argument count, then the arguments.
+ * The workers are `unref`'d: they never keep the process alive.
+ */
+class WorkerPool {
+  private readonly controls: Int32Array[] = [];
+  private posted = 0;
+
+  constructor(module: WasmModule, memory: WasmMemory, count: number) {
+    for (let i = 0; i < count; i++) {
+      const control = new Int32Array(new SharedArrayBuffer(4 * (4 + MAX_ARGS)));
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        // Not the parent's flags: a loader such as `--import tsx` would make the worker's
+        // start-up wait for the parent thread, which is blocked waiting for the worker.
+        execArgv: [],
+        workerData: { module, memory, control, names: KERNEL_NAMES },
+      });
+      worker.unref();
+      // A worker's failure reaches the caller through wait(); without a listener its 'error'
+      // event would also end the process.
+      worker.on('error', () => undefined);
+      this.controls.push(control);
+    }
+  }
+
+  /** Posts one call to each of the first `calls.length` workers. */
+  start(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void {
+    this.posted++;
+    calls.forEach((args, i) => {
+      const control = this.controls[i]!;
+      control[2] = KERNEL_NAMES.indexOf(name);
+      control[3] = args.length;
+      control.set(args, 4);
+      Atomics.store(control, 0, this.posted);
+      Atomics.notify(control, 0);
+    });
+  }
+
+  /**
+   * Waits until the first `count` workers have finished the last posted call.
+   *
+   * @throws Error when a worker failed (its error also reaches the process as an uncaught
+   *   worker error once this thread is free).
+   */
+  wait(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const control = this.controls[i]!;
+      for (;;) {
+        const done = Atomics.load(control, 1);
+        if (done === this.posted) break;
+        if (done === -1) throw new Error('A native wasm kernel failed on a worker thread');
+        Atomics.wait(control, 1, done);
+      }
+    }
+  }
+}
+
+const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
+  'conv2d_filter_grad',
+  'conv2d_thin',
+  'max_pool_grad_tiled',
+  'sum_rows',
+  'step',
+  'binary',
+  'relu',
+  'gemm',
+];
+
+// Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, names } = workerData;
+let exports = null;
+try {
+  exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+} catch (err) {
+  Atomics.store(control, 1, -1);
+  Atomics.notify(control, 1);
+  throw err;
+}
+for (let seen = 0; ; ) {
+  Atomics.wait(control, 0, seen);
+  seen = Atomics.load(control, 0);
+  try {
+    exports[names[control[2]]](...control.subarray(4, 4 + control[3]));
+  } catch (err) {
+    Atomics.store(control, 1, -1);
+    Atomics.notify(control, 1);
+    throw err;
+  }
+  Atomics.store(control, 1, seen);
+  Atomics.notify(control, 1);
+}
+`;
