@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -103,13 +104,16 @@ describe('wasm threads', () => {
     }
   });
 
-  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like the default single thread (1e-5), restores the globals, and the process exits by itself', async () => {
-    const [one, two] = await Promise.all([runChild('default'), runChild('2')]);
+  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like a single thread (1e-5), restores the globals, and the process exits by itself', async () => {
+    const [one, two, byDefault] = await Promise.all([runChild('1'), runChild('2'), runChild('default')]);
     assert.equal(one.code, 0);
     assert.equal(two.code, 0);
     assert.equal(one.result.name, 'wasm');
     assert.equal(two.result.name, 'wasm');
-    assert.equal(one.result.threads, 1, 'threads are off by default');
+    assert.equal(one.result.threads, 1);
+    // The default: one thread per core the process may use, at most 8.
+    assert.equal(byDefault.code, 0);
+    assert.equal(byDefault.result.threads, Math.min(8, availableParallelism()));
     assert.equal(two.result.threads, 2);
     assert.equal(two.result.getThreadsCount, 2);
     assert.equal(two.result.globalsRestored, true);
@@ -137,7 +141,7 @@ describe('wasm threads', () => {
   });
 
   test('threads cannot change once wasm is initialised: the call says so and reports the threads in use', async () => {
-    const first = await useBestBackend({ env: {} });
+    const first = await useBestBackend({ env: {}, threads: 1 });
     assert.equal(first.name, 'wasm');
     assert.equal(first.threads, 1);
     const lines: string[] = [];
