@@ -7,12 +7,13 @@
  * `npm test`. This drops exactly that message; every other warning, such as a kernel registered
  * twice, still prints. Programs are not affected: rxfit's own fix is in `useBestBackend`
  * (packages/backend), which marks the cpu backend it chose; a program that picks cpu with tfjs
- * alone keeps tfjs' behaviour.
+ * alone keeps tfjs' behaviour. Plain JavaScript: wasm's pthread workers inherit the preloads, and
+ * a worker may start before tsx's loader is in place.
  */
 const TFJS_CPU_BANNER = 'Hi, looks like you are running TensorFlow.js in Node.js';
 
 const warn = console.warn.bind(console);
-console.warn = (...args: unknown[]): void => {
+console.warn = (...args) => {
   if (typeof args[0] === 'string' && args[0].includes(TFJS_CPU_BANNER)) return;
   warn(...args);
 };
