@@ -1,13 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import sharp from 'sharp';
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeChart, type ChartSpec } from '@rxfit/plot';
 import type { SweepEvent } from '@rxfit/sweep';
 
 /**
  * Writes `<file>.svg` and `<file>.png`: the metric per epoch, one line per trial (a pruned trial's
- * line ends where ASHA stopped it), rendered headless with Vega-Lite as @rxfit/plot does.
+ * line ends where ASHA stopped it), rendered with @rxfit/plot's writeChart.
  *
  * @param events - The sweep's events (live, with `trialEvent`s).
  * @param metric - The log key to plot.
@@ -30,7 +26,7 @@ export async function plotSweep(events: readonly SweepEvent[], metric: string, f
     if (value === undefined) continue;
     rows.set(`${e.trialId}/${String(e.event.epoch)}`, { trial: labels.get(e.trialId) ?? e.trialId, epoch: e.event.epoch + 1, value, pruned: pruned.has(e.trialId) });
   }
-  const spec: TopLevelSpec = {
+  const spec: ChartSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${metric} per epoch (ASHA-pruned trials dashed)`,
     width: 520,
@@ -45,15 +41,5 @@ export async function plotSweep(events: readonly SweepEvent[], metric: string, f
       strokeDash: { field: 'pruned', type: 'nominal', title: 'pruned' },
     },
   };
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.svg`, svg);
-  await writeFile(`${file}.png`, await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
-  return [`${file}.svg`, `${file}.png`];
+  return writeChart(spec, file, { pngScale: 2, owner: 'plotSweep' });
 }

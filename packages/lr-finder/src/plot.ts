@@ -1,9 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import sharp from 'sharp';
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '@rxfit/core/operator-kit';
+import { writeChart, type ChartSpec } from '@rxfit/plot';
 import type { SuggestionMethod, Suggestions } from './suggest.js';
 
 const formatRate = (lr: number): string =>
@@ -32,7 +27,7 @@ export interface SweepPlotData {
 export function sweepSpec(
   data: SweepPlotData,
   options: { width?: number; height?: number } = {},
-): TopLevelSpec {
+): ChartSpec {
   const { width = 480, height = 300 } = options;
   const curve = data.learningRates
     .map((lr, i) => ({ lr, loss: data.losses[i]! }))
@@ -79,8 +74,8 @@ export function sweepSpec(
 }
 
 /**
- * Renders a sweep's plot headless (Vega's `none` renderer, sharp for the PNG) and writes
- * `<file>.svg` and `<file>.png`, each atomically.
+ * Renders a sweep's plot with `@rxfit/plot`'s `writeChart` and writes `<file>.svg` and
+ * `<file>.png`, each atomically.
  * @param file - The path without extension; missing folders are created.
  * @param data - The sweep.
  * @returns The paths written.
@@ -89,17 +84,7 @@ export async function writeSweepPlot(
   file: string,
   data: SweepPlotData,
 ): Promise<{ svg: string; png: string }> {
-  const view = new View(parse(compile(sweepSpec(data)).spec), { renderer: 'none' });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
   const base = file.replace(/\.(svg|png)$/i, '');
-  const paths = { svg: `${base}.svg`, png: `${base}.png` };
-  await mkdir(dirname(base), { recursive: true });
-  await writeFileAtomic(paths.svg, svg);
-  await writeFileAtomic(paths.png, await sharp(Buffer.from(svg)).png().toBuffer());
-  return paths;
+  const [svg, png] = await writeChart(sweepSpec(data), base, { formats: ['svg', 'png'], owner: 'lrFinder' });
+  return { svg: svg!, png: png! };
 }

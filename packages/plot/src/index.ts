@@ -5,3 +5,4 @@ export {
   type HistorySpecOptions,
   type PlotHistoryData,
 } from './history-spec.js';
+export { writeChart, type ChartSpec, type WriteChartOptions } from './render.js';

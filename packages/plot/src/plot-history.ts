@@ -9,7 +9,7 @@ import {
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
 import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
-import { renderSvg, svgToPng, writePlotFile } from './render.js';
+import { writeChart } from './render.js';
 
 /** A file format {@link plotHistory} writes. */
 export type PlotFormat = 'svg' | 'png';
@@ -121,22 +121,8 @@ async function render(state: PlotState, settings: Settings): Promise<void> {
     height: settings.height,
     ...(settings.title === undefined ? {} : { title: settings.title }),
   });
-  const svg = await renderSvg(spec);
-  for (const format of settings.formats) {
-    const path = `${settings.base}.${format}`;
-    // Checked again at every render: a replay (`replay: true`) has no trainBegin check.
-    prepareFileTarget('plotHistory', path, { kind: 'file' });
-    try {
-      await writePlotFile(path, format === 'svg' ? svg : await svgToPng(svg, settings.pngScale));
-    } catch (error) {
-      throw new Error(
-        `plotHistory: could not write ${path}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
+  // The file targets are checked again at every render: a replay (`replay: true`) has no trainBegin check.
+  await writeChart(spec, settings.base, { formats: settings.formats, pngScale: settings.pngScale, owner: 'plotHistory' });
 }
 
 function checkPlotOptions(options: PlotHistoryOptions): Settings {

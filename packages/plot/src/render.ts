@@ -1,6 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { writeFileAtomic } from '@rxfit/core/operator-kit';
-import { dirname } from 'node:path';
+import { prepareFileTarget, writeFileAtomic } from '@rxfit/core/operator-kit';
 import sharp from 'sharp';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -18,7 +16,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  * @returns The SVG document.
  * @internal
  */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -39,25 +37,57 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
  * @returns The PNG bytes.
  * @internal
  */
-export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
+async function svgToPng(svg: string, scale: number): Promise<Buffer> {
   return sharp(Buffer.from(svg), { density: 72 * scale })
     .png()
     .toBuffer();
 }
 
+/** A Vega-Lite spec, as {@link writeChart} renders it. */
+export type ChartSpec = TopLevelSpec;
+
+/** Options of {@link writeChart}. */
+export interface WriteChartOptions {
+  /** The files to write, `<base>.<format>` each. @default ['svg', 'png'] */
+  readonly formats?: readonly ('svg' | 'png')[];
+  /** PNG pixels per SVG px. @default 1 */
+  readonly pngScale?: number;
+  /** Named in errors (`plotHistory: could not write ...`). @default 'writeChart' */
+  readonly owner?: string;
+}
+
 /**
- * Writes a plot file atomically (core's `writeFileAtomic`), creating its folder first.
+ * Renders a Vega-Lite spec headless once and writes it as `<base>.svg` and/or `<base>.png`, each
+ * atomically, through core's file-target rule (its folder created; a link or a folder at the
+ * path refused). The one renderer of rxfit's charts: history curves, the learning-rate sweep,
+ * a sweep's trials.
  *
  * ## Example
  * ```ts
- * await writePlotFile('plots/history.svg', svg);
+ * import { writeChart } from '@rxfit/plot';
+ * await writeChart({ data: { values }, mark: 'line', encoding }, 'plots/loss', { formats: ['svg'] });
  * ```
- * @param path - The file to replace; missing folders are created.
- * @param data - The new content.
- * @throws the file system's error.
- * @internal
+ * @param spec - A Vega-Lite spec.
+ * @param base - The path without extension.
+ * @param options - See {@link WriteChartOptions}.
+ * @returns The paths written, in `formats` order.
+ * @throws Error naming the owner and the file that could not be written.
  */
-export async function writePlotFile(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, data);
+export async function writeChart(spec: ChartSpec, base: string, options: WriteChartOptions = {}): Promise<string[]> {
+  const { formats = ['svg', 'png'], pngScale = 1, owner = 'writeChart' } = options;
+  const svg = await renderSvg(spec);
+  const paths: string[] = [];
+  for (const format of formats) {
+    const path = `${base}.${format}`;
+    prepareFileTarget(owner, path, { kind: 'file' });
+    try {
+      await writeFileAtomic(path, format === 'svg' ? svg : await svgToPng(svg, pngScale));
+    } catch (error) {
+      throw new Error(`${owner}: could not write ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+    paths.push(path);
+  }
+  return paths;
 }
