@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '@rxfit/core/operator-kit';
+import { firstLine, messageOf } from './error-text.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 import { activateWebGpu, probeWebGpuAdapter, type GpuAdapter } from './webgpu.js';
 
@@ -514,12 +515,5 @@ function defaultImport(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function firstLine(s: string): string {
-  return s.split('\n', 1)[0] ?? s;
-}
 
 function noop(): void {}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { firstLine, messageOf } from './error-text.js';
 
 /**
  * The GPU adapter the `webgpu` backend runs on, as Dawn reports it (`GPUAdapter.info`), and
@@ -278,12 +279,4 @@ function pick(info: GpuAdapterInfoLike): GpuAdapterInfoLike {
     if (value !== undefined) out[key] = value;
   }
   return out;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function firstLine(s: string): string {
-  return s.split('\n', 1)[0] ?? s;
 }

@@ -4,17 +4,8 @@ import type { Logs, TrainingEvent } from '@rxfit/core';
 import type { ResumePoint } from '@rxfit/event-log';
 import type { Params } from './space.js';
 
-/** What `sweep` hands each trial besides its parameters. */
-export interface TrialContext {
-  readonly sweepId: string;
-  readonly trialId: string;
-  /** 0, 1, 2, ... in the order the sampler drew the trials. */
-  readonly index: number;
-  readonly params: Params;
-  /** 1 for the first run of this trial, 2 for its first retry, ... */
-  readonly attempt: number;
-  /** The trial's folder: `<sweep dir>/trials/<trialId>`. */
-  readonly dir: string;
+/** What `sweep` hands each trial besides its parameters: its spec, its files and `resumable`. */
+export interface TrialContext extends TrialSpec {
   /** The trial's event log (`events.jsonl` in its folder), in `@rxfit/event-log`'s format. */
   readonly log: string;
   /** The trial's backup folder (`backup` in its folder). */
@@ -40,10 +31,12 @@ export type TrialFunction = (
 export interface TrialSpec {
   readonly sweepId: string;
   readonly trialId: string;
+  /** 0, 1, 2, ... in the order the sampler drew the trials. */
   readonly index: number;
   readonly params: Params;
+  /** 1 for the first run of this trial, 2 for its first retry, ... */
   readonly attempt: number;
-  /** The trial's folder (absolute). */
+  /** The trial's folder (absolute): `<sweep dir>/trials/<trialId>`. */
   readonly dir: string;
 }
 

@@ -3,51 +3,40 @@ import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 import { PLAIN_WASM, SHARED_WASM } from './wasm-binaries.js';
 
 /**
+ * A convolution kernel's arguments: two inputs and the output (byte offsets), the batch rows
+ * `[n0, n1)` this call computes, the shapes (`h w ci` in, `ho wo co` out, `kh kw` taps), strides
+ * and the top/left padding. conv2d_filter_grad takes (x, dy, dw), conv2d_thin (x, filter, out).
+ */
+type ConvKernel = (
+  a: number,
+  b: number,
+  out: number,
+  n0: number,
+  n1: number,
+  h: number,
+  w: number,
+  ci: number,
+  ho: number,
+  wo: number,
+  co: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+) => void;
+
+/**
  * The hand-written wasm kernels (native/*.c, built by native/build.sh), instantiated on the
  * wasm backend's own memory so they read and write tensors in place. Arguments are byte
  * offsets into that memory and sizes.
  */
 interface NativeKernels {
   /** See native/conv2d-filter-grad.c. */
-  readonly conv2d_filter_grad: (
-    x: number,
-    dy: number,
-    dw: number,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    top: number,
-    left: number,
-  ) => void;
+  readonly conv2d_filter_grad: ConvKernel;
   /** See native/conv2d-thin.c. */
-  readonly conv2d_thin: (
-    x: number,
-    filter: number,
-    out: number,
-    n0: number,
-    n1: number,
-    h: number,
-    w: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    top: number,
-    left: number,
-  ) => void;
+  readonly conv2d_thin: ConvKernel;
   /** See native/elementwise.c. */
   readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
   /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
