@@ -4,10 +4,11 @@ import {
   checkNumber,
   checkOptions,
   effectQueue,
+  failRun,
   monitorCheck,
+  type MonitorSettings,
   monitorSettings,
   unknownLogKey,
-  type MonitorSettings,
 } from '@rxfit/core/operator-kit';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { dirname, resolve } from 'node:path';
@@ -106,19 +107,13 @@ export function modelCheckpoint(
             // Formatted at every save point, as Keras does, so a bad template fails at once.
             path = formatPath(settings.template, settings.filepath, point);
           } catch (error) {
-            control.defer(
-              Promise.reject(error instanceof Error ? error : new Error(String(error))),
-            );
+            failRun(control, error);
             return;
           }
           if (!point.save) return;
           const model = control.model;
           if (!model) {
-            control.defer(
-              Promise.reject(
-                new Error(`${NAME}: this run has no model to save (a scriptedRun without a model)`),
-              ),
-            );
+            failRun(control, new Error(`${NAME}: this run has no model to save (a scriptedRun without a model)`));
             return;
           }
           effects.run(control, async () => {
@@ -227,9 +222,7 @@ function checkTemplateKeys(settings: Settings, metrics: readonly string[], contr
     if (typeof part === 'string') continue;
     const message = unknownLogKey(`${NAME}: filepath "${settings.filepath}" field`, part.key, keys);
     if (message === undefined) continue;
-    const error = new RangeError(message);
-    if (!control) throw error;
-    control.defer(Promise.reject(error));
+    failRun(control, new RangeError(message));
     return;
   }
 }

@@ -1,5 +1,5 @@
 import { tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type RunControl } from './control.js';
+import { controlOf, failRun, type RunControl } from './control.js';
 import type { Logs, TrainingEvent, TrainParams } from './events.js';
 
 /** What a hook may return: nothing, or a promise the loop waits for before the next step. */
@@ -51,7 +51,7 @@ export function callback(hooks: CallbackHooks): MonoTypeOperatorFunction<Trainin
       callHooks(hooks, event, run, results);
     } catch (error) {
       // As every rxfit operator fails a run: through the loop, so trainEnd 'failed' is still emitted.
-      run.defer(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+      failRun(run, error);
     }
     for (const result of results) if (result instanceof Promise) run.defer(result);
   });

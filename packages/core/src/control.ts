@@ -136,6 +136,27 @@ export function controlOf(event: TrainingEvent, owner = 'controlOf'): RunControl
 }
 
 /**
+ * The one way an operator fails a run: a live run through its control (`defer` of a rejection),
+ * so the loop emits `trainEnd {reason: 'failed'}` and errors with a `TrainingError` that every
+ * sink sees; a replay, which has no loop to fail, by throwing. A thrown value that is not an
+ * `Error` becomes one.
+ *
+ * ## Example
+ * ```ts
+ * import { failRun } from '@rxfit/core/operator-kit';
+ * tap((e) => { if (e.type === 'trainBegin' && bad) failRun(controlOf(e, 'mine'), new RangeError('mine: ...')); });
+ * ```
+ * @param control - The live run's control, or `undefined` for a replayed event.
+ * @param error - Why the run fails.
+ * @throws the error, when there is no control.
+ */
+export function failRun(control: RunControl | undefined, error: unknown): void {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  if (!control) throw failure;
+  control.defer(Promise.reject(failure));
+}
+
+/**
  * Tells the run that a logger showed this warning event to a person, so the run does not print
  * it to stderr as well. Loggers (progress bar, pino, your own) call it for each warning they show.
  *

@@ -90,7 +90,7 @@ export function checkFileTarget(
  * import { prepareFileTarget } from '@rxfit/core/operator-kit';
  * // in an operator, on a live trainBegin:
  * try { prepareFileTarget('myLogger', 'logs/run.txt', { kind: 'file' }); }
- * catch (error) { controlOf(event)?.defer(Promise.reject(error)); }
+ * catch (error) { failRun(controlOf(event), error); }
  * ```
  * @param owner - The operator, named in errors.
  * @param path - The file or folder the operator writes.

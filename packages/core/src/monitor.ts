@@ -1,4 +1,4 @@
-import type { RunControl } from './control.js';
+import { failRun, type RunControl } from './control.js';
 import type { TrainingEvent } from './events.js';
 import { checkOneOf, closestName } from './validate.js';
 
@@ -208,8 +208,6 @@ export function monitorCheck(
         `acc, auc, precision, recall, f1); pass mode: 'min' or mode: 'max'`;
     }
     if (message === undefined) return;
-    const error = new RangeError(message);
-    if (!control) throw error;
-    control.defer(Promise.reject(error));
+    failRun(control, new RangeError(message));
   };
 }

@@ -1,6 +1,7 @@
 // @rxfit/core/operator-kit: what rxfit's own operators are built with, for writing one's own:
 // option checks with Keras-aware messages, the monitor check, the improvement test, the file-target
 // rule and safe reads, atomic writes, ordered side effects, seeded random streams.
+export { failRun } from './control.js';
 export {
   checkBoolean,
   checkFunction,

@@ -1,6 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkOptions, effectQueue } from '@rxfit/core/operator-kit';
+import { checkOptions, effectQueue, failRun } from '@rxfit/core/operator-kit';
 import { checkBackupFolder, deleteBackup, readBackupSync, saveBackup } from './backup-store.js';
 
 /** Options of {@link backupAndRestore}. */
@@ -102,7 +102,7 @@ export function backupAndRestore(options: BackupAndRestoreOptions): MonoTypeOper
           const model = control.model;
           if (event.type === 'epochBegin' && lastEpochEnd !== undefined) {
             if (!model) {
-              control.defer(Promise.reject(new Error(`${BY}: the run has no model to back up (dir ${dir})`)));
+              failRun(control, new Error(`${BY}: the run has no model to back up (dir ${dir})`));
               return;
             }
             const position = {

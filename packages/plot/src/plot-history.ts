@@ -4,6 +4,7 @@ import {
   checkNumber,
   checkOptions,
   effectQueue,
+  failRun,
   prepareFileTarget,
 } from '@rxfit/core/operator-kit';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
@@ -72,7 +73,7 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
             try {
               for (const format of settings.formats) prepareFileTarget('plotHistory', `${settings.base}.${format}`, { kind: 'file' });
             } catch (error) {
-              control.defer(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+              failRun(control, error);
             }
           }
           if (control) {

@@ -1,5 +1,6 @@
 import { tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { failRun } from '@rxfit/core/operator-kit';
 import type { Schedule } from './schedules.js';
 
 const BY = 'learningRateScheduler';
@@ -55,7 +56,7 @@ export function learningRateScheduler(schedule: Schedule): MonoTypeOperatorFunct
     } catch (error) {
       // Handing the error to the loop (instead of throwing in the operator) fails the run the
       // way every other failure does: a `trainEnd` with reason 'failed' that sinks still see.
-      control.defer(Promise.reject(asError(error)));
+      failRun(control, error);
     }
   });
 }
@@ -66,6 +67,3 @@ function describe(value: unknown): string {
     : `${JSON.stringify(value) ?? String(value)} (${typeof value})`;
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}

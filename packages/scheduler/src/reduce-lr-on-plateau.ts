@@ -4,9 +4,10 @@ import {
   checkInteger,
   checkNumber,
   checkOptions,
+  failRun,
   monitorCheck,
-  monitorSettings,
   type MonitorSettings,
+  monitorSettings,
 } from '@rxfit/core/operator-kit';
 import { initialState, reduce, type PlateauConfig } from './reducer.js';
 
@@ -87,9 +88,7 @@ export function reduceLROnPlateau(
             control.setLearningRate(step.decision.to, { by: BY });
           } catch (error) {
             // An optimizer whose rate cannot change fails the run through the loop, as any failure.
-            control.defer(
-              Promise.reject(error instanceof Error ? error : new Error(String(error))),
-            );
+            failRun(control, error);
           }
         }),
       );

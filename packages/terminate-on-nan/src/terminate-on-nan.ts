@@ -1,6 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkOptions } from '@rxfit/core/operator-kit';
+import { checkOptions, failRun } from '@rxfit/core/operator-kit';
 import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
 
 /** The name the operator gives in `stopRequested.by`. */
@@ -93,11 +93,7 @@ export function terminateOnNaN(
             } else {
               // Failing through the loop instead of throwing here: a throw would error the stream
               // while the loop still holds the model, and it would end without a trainEnd event.
-              run.defer(
-                Promise.reject(
-                  new NonFiniteLossError(`${owner}: ${decision.message}`, decision.details),
-                ),
-              );
+              failRun(run, new NonFiniteLossError(`${owner}: ${decision.message}`, decision.details));
             }
           }
         }),
