@@ -42,22 +42,23 @@ async function timeEpoch(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+/** Batch `b` of a tensor pair, in order: the one batching both the source and the dataset use. */
+function batchAt(xs: tf.Tensor, ys: tf.Tensor, b: number, batchSize: number): { xs: tf.Tensor; ys: tf.Tensor } {
+  const n = xs.shape[0];
+  return tf.tidy(() => {
+    const indices = tf.range(b * batchSize, Math.min((b + 1) * batchSize, n), 1, 'int32');
+    return { xs: tf.gather(xs, indices), ys: tf.gather(ys, indices) };
+  });
+}
+
 /** The batches of a tensor pair in order, as a user's own source would make them. */
 function batchesOf(xs: tf.Tensor, ys: tf.Tensor, batchSize: number): BatchSource {
-  const n = xs.shape[0];
-  const count = Math.ceil(n / batchSize);
+  const count = Math.ceil(xs.shape[0] / batchSize);
   return {
     batchesPerEpoch: count,
-    size: n,
+    size: xs.shape[0],
     async *batches() {
-      for (let b = 0; b < count; b++) {
-        const start = b * batchSize;
-        const end = Math.min(start + batchSize, n);
-        yield tf.tidy(() => {
-          const indices = tf.range(start, end, 1, 'int32');
-          return { xs: tf.gather(xs, indices), ys: tf.gather(ys, indices) };
-        });
-      }
+      for (let b = 0; b < count; b++) yield batchAt(xs, ys, b, batchSize);
     },
   };
 }
@@ -72,13 +73,7 @@ function datasetOf(batches: readonly tf.TensorContainerObject[]): tf.data.Datase
 
 /** The batches of a tensor pair in order, kept as tensors. */
 function batchList(xs: tf.Tensor, ys: tf.Tensor, batchSize: number): { xs: tf.Tensor; ys: tf.Tensor }[] {
-  const n = xs.shape[0];
-  return Array.from({ length: Math.ceil(n / batchSize) }, (_, b) =>
-    tf.tidy(() => {
-      const indices = tf.range(b * batchSize, Math.min((b + 1) * batchSize, n), 1, 'int32');
-      return { xs: tf.gather(xs, indices), ys: tf.gather(ys, indices) };
-    }),
-  );
+  return Array.from({ length: Math.ceil(xs.shape[0] / batchSize) }, (_, b) => batchAt(xs, ys, b, batchSize));
 }
 
 async function compare(c: Case, rounds: number): Promise<{ tfjs: number; rxfit: number; ratio: number }> {

@@ -87,7 +87,7 @@ export function checkFileTarget(
  * ## Example
  * ```ts
  * import { controlOf } from '@rxfit/core';
- * import { prepareFileTarget } from '@rxfit/core/operator-kit';
+ * import { failRun, prepareFileTarget } from '@rxfit/core/operator-kit';
  * // in an operator, on a live trainBegin:
  * try { prepareFileTarget('myLogger', 'logs/run.txt', { kind: 'file' }); }
  * catch (error) { failRun(controlOf(event), error); }

@@ -106,7 +106,9 @@ export function csvLogger(
         }
         replace = false;
         const existing = (await fs.readText(path)) ?? '';
-        const read = withoutTornLine(existing, await readHeader(existing, dialect), dialect);
+        // Cutting a torn row never touches the header line: one parse serves both.
+        const header = await readHeader(existing, dialect);
+        const read = withoutTornLine(existing, header, dialect);
         const text = read.text;
         if (read.torn !== undefined) {
           await fs.writeAtomically(path, text);
@@ -115,7 +117,6 @@ export function csvLogger(
             { by: BY },
           );
         }
-        const header = await readHeader(text, dialect);
         if (!decision.resume || decision.rows.length === 0) {
           // A resume with no finished epoch: the interrupted run had emptied the file unless appending.
           if (decision.resume && !append && text !== '') {
