@@ -68,6 +68,12 @@ const FIT_OPTIONS = [
   'printWarnings',
 ] as const;
 
+/** Keras' `fit` arguments that are not options here, and what to do instead. */
+const FIT_HINTS = {
+  callbacks:
+    'rxfit callbacks are RxJS operators, composed with pipe: fit(model, data, options).pipe(earlyStopping(...), modelCheckpoint(...))',
+};
+
 const trainingModels = new WeakMap<tf.LayersModel, ModelLock>();
 
 /**
@@ -179,13 +185,7 @@ function checkFitOptions(model: tf.LayersModel, data: TrainingData, options: Fit
   if (!model.optimizer) {
     throw new TypeError('fit: the model is not compiled: call model.compile({ optimizer, loss }) first');
   }
-  if ((options as Record<string, unknown> | null)?.['callbacks'] !== undefined) {
-    throw new TypeError(
-      'fit: unknown option \'callbacks\': rxfit callbacks are RxJS operators, composed with pipe: ' +
-        'fit(model, data, options).pipe(earlyStopping(...), modelCheckpoint(...))',
-    );
-  }
-  checkOptions('fit', options, FIT_OPTIONS);
+  checkOptions('fit', options, FIT_OPTIONS, FIT_HINTS);
   const { epochs = 1, initialEpoch = 0, batchSize = 32, shuffle = true } = options;
   if (options.printWarnings !== undefined) checkBoolean('fit', 'printWarnings', options.printWarnings);
   checkInteger('fit', 'epochs', epochs, 1);

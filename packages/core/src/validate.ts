@@ -72,15 +72,23 @@ export function checkFunction(owner: string, option: string, value: unknown): vo
  * @param owner - The factory, named in the error.
  * @param options - What the user passed (`undefined` is an empty object).
  * @param known - Every option the factory takes.
+ * @param hints - What to say instead for a key that is a habit from elsewhere (Keras' `callbacks`).
  * @throws TypeError for a non-object, or an unknown key.
  */
-export function checkOptions(owner: string, options: unknown, known: readonly string[]): void {
+export function checkOptions(
+  owner: string,
+  options: unknown,
+  known: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
+): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${owner}: options must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined;
+    if (hint !== undefined) throw new TypeError(`${owner}: unknown option '${key}': ${hint}`);
     throw new TypeError(`${owner}: unknown option '${key}'${suggestion(key, known)} (options: ${known.join(', ')})`);
   }
 }
