@@ -1,5 +1,5 @@
 import { reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
-import { checkInteger, checkNumber, checkOptions } from '@rxfit/core/operator-kit';
+import { checkBoolean, checkInteger, checkNumber, checkOptions } from '@rxfit/core/operator-kit';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { closeLine, initialState, reduce } from './reducer.js';
 
@@ -52,11 +52,7 @@ export function progressBar(
     throw new TypeError(`progressBar: now must be a function, got ${typeof options.now}`);
   }
   for (const name of ['isTTY', 'replay'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-      throw new TypeError(
-        `progressBar: ${name} must be a boolean, got ${JSON.stringify(options[name])}`,
-      );
-    }
+    if (options[name] !== undefined) checkBoolean('progressBar', name, options[name]);
   }
   checkNumber('progressBar', 'interval', interval, { min: 0 });
   checkInteger('progressBar', 'width', width, 1);

@@ -1,5 +1,6 @@
 import { controlOf, type TrainingEvent } from '@rxfit/core';
 import {
+  checkBoolean,
   checkInteger,
   checkNumber,
   checkOptions,
@@ -167,8 +168,7 @@ function checkPlotOptions(options: PlotHistoryOptions): Settings {
   checkInteger('plotHistory', 'width', width, 1);
   checkInteger('plotHistory', 'height', height, 1);
   checkNumber('plotHistory', 'pngScale', pngScale, { min: 0.1, max: 10 });
-  if (typeof replay !== 'boolean')
-    throw new TypeError(`plotHistory: replay must be a boolean, got ${JSON.stringify(replay)}`);
+  checkBoolean('plotHistory', 'replay', replay);
   if (options.title !== undefined && typeof options.title !== 'string') {
     throw new TypeError(
       `plotHistory: title must be a string, got ${JSON.stringify(options.title)}`,

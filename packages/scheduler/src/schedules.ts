@@ -1,4 +1,10 @@
-import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+} from '@rxfit/core/operator-kit';
 
 /**
  * An epoch schedule: the learning rate for a 0-based absolute `epoch`, given the rate in force
@@ -256,7 +262,3 @@ function checkEpoch(owner: string, epoch: unknown): void {
   checkInteger(owner, 'epoch', epoch, 0);
 }
 
-function checkBoolean(owner: string, option: string, value: unknown): void {
-  if (typeof value !== 'boolean')
-    throw new TypeError(`${owner}: ${option} must be a boolean, got ${String(value)}`);
-}

@@ -1,6 +1,6 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkOptions, failRun } from '@rxfit/core/operator-kit';
+import { checkBoolean, checkOptions, failRun } from '@rxfit/core/operator-kit';
 import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
 
 /** The name the operator gives in `stopRequested.by`. */
@@ -72,11 +72,7 @@ export function terminateOnNaN(
   const owner = TERMINATE_ON_NAN;
   checkOptions(owner, options, ['raiseError']);
   const { raiseError = false } = options;
-  if (typeof raiseError !== 'boolean') {
-    throw new TypeError(
-      `${owner}: raiseError must be a boolean, got ${JSON.stringify(raiseError)}`,
-    );
-  }
+  checkBoolean(owner, 'raiseError', raiseError);
   const config = { raiseError };
   return (source) =>
     defer(() => {
