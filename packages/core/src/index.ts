@@ -37,3 +37,4 @@ export {
 } from './sink.js';
 export { type MissingMonitor, type MonitorDirection } from './monitor.js';
 export { scriptedRun, SCRIPTED_BACKEND, type ScriptedRunOptions } from './testing.js';
+export { decisionFold, type Decider, type Decision, type DecisionFold } from './decider.js';

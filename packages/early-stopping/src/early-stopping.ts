@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type MissingMonitor, type RunControl, type TrainingEvent } from '@rxfit/core';
+import {
+  controlOf,
+  decisionFold,
+  type Decider,
+  type MissingMonitor,
+  type RunControl,
+  type TrainingEvent,
+} from '@rxfit/core';
 import {
   checkBoolean,
   checkInteger,
@@ -10,11 +17,11 @@ import {
   monitorSettings,
 } from '@rxfit/core/operator-kit';
 import {
-  initialState,
-  reduce,
+  earlyStoppingDeciderOf,
+  type EarlyStoppingCommand,
   type EarlyStoppingConfig,
-  type EarlyStoppingDecision,
-} from './reducer.js';
+  type EarlyStoppingState,
+} from './decider.js';
 
 /** The name the operator gives in `stopRequested.by`, warnings and its custom events. */
 export const EARLY_STOPPING = 'earlyStopping';
@@ -87,12 +94,11 @@ const KNOWN_OPTIONS = [
 ] as const;
 
 /**
- * Validates options and resolves them into the reducer's settings (`mode: 'auto'` becomes a direction).
+ * Validates options and resolves them into the decider's settings (`mode: 'auto'` becomes a direction).
  *
  * ## Example
  * ```ts
- * import { earlyStoppingConfig, initialState } from '@rxfit/early-stopping';
- * const state = initialState(earlyStoppingConfig({ monitor: 'val_acc', patience: 3 }));
+ * const config = earlyStoppingConfig({ monitor: 'val_acc', patience: 3 }); // config.direction === 'max'
  * ```
  * @param options - See {@link EarlyStoppingOptions}.
  * @returns The resolved settings.
@@ -142,6 +148,29 @@ export function earlyStoppingConfig(options: EarlyStoppingOptions = {}): EarlySt
 }
 
 /**
+ * Early stopping's decision alone, for what-ifs over recorded runs: the same pure fold the
+ * operator runs (core's `Decider` contract), with the same options and validation.
+ *
+ * ## Example
+ * ```ts
+ * import { decisionFold } from '@rxfit/core';
+ * import { earlyStoppingDecider } from '@rxfit/early-stopping';
+ * // Where would patience 10 have stopped this recorded run?
+ * const fold = decisionFold(earlyStoppingDecider({ monitor: 'val_loss', patience: 10 }));
+ * for (const event of recordedEvents) fold.next(event);
+ * console.log(fold.state.stoppedEpoch);
+ * ```
+ * @param options - See {@link EarlyStoppingOptions}.
+ * @returns The decider: `initialState()`, `decide(state, event)`.
+ * @throws TypeError/RangeError for bad options, as {@link earlyStopping}.
+ */
+export function earlyStoppingDecider(
+  options: EarlyStoppingOptions = {},
+): Decider<EarlyStoppingState, EarlyStoppingCommand> {
+  return earlyStoppingDeciderOf(earlyStoppingConfig(options));
+}
+
+/**
  * Keras' `EarlyStopping` as an operator: stops the run when the monitored quantity has stopped
  * improving, and can set the best epoch's weights back when the run ends.
  *
@@ -170,7 +199,7 @@ export function earlyStopping(
   const config = earlyStoppingConfig(options);
   return (source) =>
     defer(() => {
-      let state = initialState(config);
+      const fold = decisionFold(earlyStoppingDeciderOf(config));
       const checkMonitor = monitorCheck(config.settings);
       // The best epoch's weights, kept (tf.keep) until the run ends; the only tensors we own.
       let kept: { epoch: number; value: number; weights: tf.Tensor[] } | undefined;
@@ -181,7 +210,7 @@ export function earlyStopping(
         kept = undefined;
       };
 
-      const apply = (decision: EarlyStoppingDecision, run: RunControl) => {
+      const apply = (decision: EarlyStoppingCommand, run: RunControl) => {
         switch (decision.kind) {
           case 'warnMissingMonitor':
             run.warn(decision.message, { by: EARLY_STOPPING });
@@ -212,9 +241,10 @@ export function earlyStopping(
           case 'restoreBestWeights': {
             if (!kept || !run.model) break;
             run.model.setWeights(kept.weights);
-            if (state.bestEpoch !== undefined && state.bestEpoch !== kept.epoch) {
+            const { bestEpoch } = fold.state;
+            if (bestEpoch !== undefined && bestEpoch !== kept.epoch) {
               run.warn(
-                `restoreBestWeights: the best epoch (${state.bestEpoch}) was replayed from a log and its weights are not available; restoring epoch ${kept.epoch} instead`,
+                `restoreBestWeights: the best epoch (${bestEpoch}) was replayed from a log and its weights are not available; restoring epoch ${kept.epoch} instead`,
                 { by: EARLY_STOPPING },
               );
             }
@@ -232,13 +262,13 @@ export function earlyStopping(
 
       return source.pipe(
         tap((event) => {
-          if (event.type === 'trainBegin' && event.runId !== state.runId) release();
+          // Weights kept in another run are not this run's best.
+          if (event.runId !== fold.runId) release();
           const run = controlOf(event, EARLY_STOPPING);
           checkMonitor(event, run);
-          const step = reduce(state, event);
-          state = step.state;
+          const commands = fold.next(event);
           // Replayed events only rebuild the state: no stop, no warning, no weights.
-          if (run) for (const decision of step.decisions) apply(decision, run);
+          if (run) for (const command of commands) apply(command, run);
           // Synchronous, so operators further down see the restored weights at trainEnding
           // (Keras' list order), and nothing is held once the run is over.
           if (event.type === 'trainEnding' || event.type === 'trainEnd') release();

@@ -1,9 +1,7 @@
-import type { Logs, TrainingEvent, TrainingEventBody } from '@rxfit/core';
+import { decisionFold, type Logs, type TrainingEvent, type TrainingEventBody } from '@rxfit/core';
 import {
-  earlyStoppingConfig,
-  initialState,
-  reduce,
-  type EarlyStoppingDecision,
+  earlyStoppingDecider,
+  type EarlyStoppingCommand,
   type EarlyStoppingOptions,
   type EarlyStoppingState,
 } from '@rxfit/early-stopping';
@@ -45,32 +43,32 @@ export function epochEvents(
   return events;
 }
 
-/** What the reducer makes of a run, Keras-test style: feed epochs until the first stop. */
-export interface ReducerRun {
-  /** The epoch of the first stop decision, or undefined. */
+/** What the decider makes of a run, Keras-test style: feed epochs until the first stop. */
+export interface DeciderRun {
+  /** The epoch of the first stop command, or undefined. */
   readonly stoppedEpoch: number | undefined;
   /** Epochs fed (the loop breaks after a stop, as Keras' tests do). */
   readonly epochsRun: number;
   readonly state: EarlyStoppingState;
-  readonly decisions: readonly EarlyStoppingDecision[];
+  readonly commands: readonly EarlyStoppingCommand[];
 }
 
-/** Feeds `values` of `monitor` (undefined = missing from the logs) through the reducer. */
-export function runReducer(
+/** Feeds `values` of `monitor` (undefined = missing from the logs) through the decider. */
+export function runDecider(
   options: EarlyStoppingOptions,
   values: readonly (number | undefined)[],
-): ReducerRun {
+): DeciderRun {
   const monitor = options.monitor ?? 'val_loss';
   const logs = values.map((v): Logs => (v === undefined ? { other: 1 } : { [monitor]: v }));
-  let state = initialState(earlyStoppingConfig(options));
-  const decisions: EarlyStoppingDecision[] = [];
+  const fold = decisionFold(earlyStoppingDecider(options));
+  const commands: EarlyStoppingCommand[] = [];
   let epochsRun = 0;
   for (const event of epochEvents(logs)) {
-    const step = reduce(state, event);
-    state = step.state;
-    decisions.push(...step.decisions);
+    const step = fold.next(event);
+    commands.push(...step);
     if (event.type === 'epochEnd') epochsRun++;
-    if (step.decisions.some((d) => d.kind === 'stop')) break;
+    if (step.some((d) => d.kind === 'stop')) break;
   }
-  return { stoppedEpoch: state.stoppedEpoch, epochsRun, state, decisions };
+  const { state } = fold;
+  return { stoppedEpoch: state.stoppedEpoch, epochsRun, state, commands };
 }

@@ -1,15 +1,12 @@
 export {
   terminateOnNaN,
+  terminateOnNaNDecider,
   NonFiniteLossError,
   TERMINATE_ON_NAN,
   type TerminateOnNaNOptions,
 } from './terminate-on-nan.js';
 export {
-  initialState,
-  reduce,
   type NonFiniteLoss,
-  type TerminateOnNaNConfig,
-  type TerminateOnNaNDecision,
+  type TerminateOnNaNCommand,
   type TerminateOnNaNState,
-  type TerminateOnNaNStep,
-} from './reducer.js';
+} from './decider.js';

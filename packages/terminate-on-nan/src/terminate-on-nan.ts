@@ -1,7 +1,13 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, decisionFold, type Decider, type TrainingEvent } from '@rxfit/core';
 import { checkBoolean, checkOptions, failRun } from '@rxfit/core/operator-kit';
-import { initialState, reduce, type NonFiniteLoss } from './reducer.js';
+import {
+  terminateOnNaNDeciderOf,
+  type NonFiniteLoss,
+  type TerminateOnNaNCommand,
+  type TerminateOnNaNConfig,
+  type TerminateOnNaNState,
+} from './decider.js';
 
 /** The name the operator gives in `stopRequested.by`. */
 export const TERMINATE_ON_NAN = 'terminateOnNaN';
@@ -70,20 +76,16 @@ export function terminateOnNaN(
   options: TerminateOnNaNOptions = {},
 ): MonoTypeOperatorFunction<TrainingEvent> {
   const owner = TERMINATE_ON_NAN;
-  checkOptions(owner, options, ['raiseError']);
-  const { raiseError = false } = options;
-  checkBoolean(owner, 'raiseError', raiseError);
-  const config = { raiseError };
+  const config = terminateOnNaNConfig(options);
   return (source) =>
     defer(() => {
-      let state = initialState(config);
+      const fold = decisionFold(terminateOnNaNDeciderOf(config));
       return source.pipe(
         tap((event) => {
-          const step = reduce(state, event);
-          state = step.state;
+          const commands = fold.next(event);
           const run = controlOf(event, TERMINATE_ON_NAN);
           if (!run) return;
-          for (const decision of step.decisions) {
+          for (const decision of commands) {
             if (decision.kind === 'stop') {
               run.stop(decision.reason, { by: owner, details: decision.details });
             } else {
@@ -95,4 +97,33 @@ export function terminateOnNaN(
         }),
       );
     });
+}
+
+/**
+ * TerminateOnNaN's decision alone, for what-ifs over recorded runs: the same pure fold the
+ * operator runs (core's `Decider` contract).
+ *
+ * ## Example
+ * ```ts
+ * import { decisionFold } from '@rxfit/core';
+ * import { terminateOnNaNDecider } from '@rxfit/terminate-on-nan';
+ * const fold = decisionFold(terminateOnNaNDecider());
+ * for (const event of recordedEvents) fold.next(event);
+ * console.log(fold.state.tripped); // the first batch whose loss went bad, if any
+ * ```
+ * @param options - See {@link TerminateOnNaNOptions}.
+ * @returns The decider: `initialState()`, `decide(state, event)`.
+ * @throws TypeError for bad options, as {@link terminateOnNaN}.
+ */
+export function terminateOnNaNDecider(
+  options: TerminateOnNaNOptions = {},
+): Decider<TerminateOnNaNState, TerminateOnNaNCommand> {
+  return terminateOnNaNDeciderOf(terminateOnNaNConfig(options));
+}
+
+function terminateOnNaNConfig(options: TerminateOnNaNOptions): TerminateOnNaNConfig {
+  checkOptions(TERMINATE_ON_NAN, options, ['raiseError']);
+  const { raiseError = false } = options;
+  checkBoolean(TERMINATE_ON_NAN, 'raiseError', raiseError);
+  return { raiseError };
 }

@@ -1,17 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isImprovement, monitorDirection } from '@rxfit/core/operator-kit';
-import {
-  earlyStoppingConfig,
-  initialState,
-  reduce,
-  type EarlyStoppingOptions,
-} from '@rxfit/early-stopping';
-import { epochEvents, makeEvent, runReducer } from './helpers.js';
+import { decisionFold } from '@rxfit/core';
+import { earlyStoppingDecider, type EarlyStoppingOptions } from '@rxfit/early-stopping';
+import { earlyStoppingConfig } from '../src/early-stopping.js';
+import { epochEvents, makeEvent, runDecider } from './helpers.js';
 
 const KERAS_LOSSES = [10, 9, 8, 9, 8.9, 8.8, 8.7, 8.6, 8.5];
 
-describe('reduce: Keras scenarios', () => {
+describe('earlyStoppingDecider: Keras scenarios', () => {
   // Keras early_stopping_test.py::test_early_stopping_patience: stopped_epoch == max(patience, 1) + 2.
   for (const [patience, expected] of [
     [0, 3],
@@ -20,33 +17,33 @@ describe('reduce: Keras scenarios', () => {
     [3, 5],
   ] as const) {
     it(`S1: losses ${KERAS_LOSSES.join(',')} with patience ${patience} stop at epoch ${expected}`, () => {
-      const run = runReducer({ monitor: 'loss', patience }, KERAS_LOSSES);
+      const run = runDecider({ monitor: 'loss', patience }, KERAS_LOSSES);
       assert.equal(run.stoppedEpoch, expected);
       assert.equal(run.stoppedEpoch, Math.max(patience, 1) + 2);
     });
   }
 
   it('S2: val_loss 0.2, 0.15, 0.1, 0.11, 0.12 with patience 2 stops at epoch 4, best epoch 2', () => {
-    const run = runReducer({ patience: 2, restoreBestWeights: true }, [0.2, 0.15, 0.1, 0.11, 0.12]);
+    const run = runDecider({ patience: 2, restoreBestWeights: true }, [0.2, 0.15, 0.1, 0.11, 0.12]);
     assert.equal(run.stoppedEpoch, 4);
     assert.equal(run.epochsRun, 5);
     assert.equal(run.state.bestEpoch, 2);
     assert.equal(run.state.best, 0.1);
-    const improvedAt = run.decisions.flatMap((d) =>
+    const improvedAt = run.commands.flatMap((d) =>
       d.kind === 'monitored' && d.improved ? [d.epoch] : [],
     );
     assert.deepEqual(improvedAt, [0, 1, 2]);
   });
 
   it('S3: nothing beats baseline 0.5: patience 5 runs exactly 5 epochs, best epoch 2', () => {
-    const run = runReducer(
+    const run = runDecider(
       { patience: 5, baseline: 0.5, restoreBestWeights: true },
       [0.9, 0.8, 0.7, 0.71, 0.72, 0.73],
     );
     assert.equal(run.epochsRun, 5);
     assert.equal(run.stoppedEpoch, 4);
     assert.equal(run.state.bestEpoch, 2);
-    const stop = run.decisions.find((d) => d.kind === 'stop');
+    const stop = run.commands.find((d) => d.kind === 'stop');
     assert.ok(stop?.kind === 'stop');
     assert.match(stop.reason, /did not beat the baseline 0\.5 in 5 epochs/);
     assert.deepEqual(stop.details, {
@@ -63,18 +60,18 @@ describe('reduce: Keras scenarios', () => {
 
   it('baseline: a value that beats it resets the count; improvements that do not, do not', () => {
     // 0.6, 0.55 improve but stay above 0.5 (wait 1, 2); 0.4 beats it (wait 0); then 3 misses with patience 3.
-    const run = runReducer(
+    const run = runDecider(
       { patience: 3, baseline: 0.5 },
       [0.6, 0.55, 0.4, 0.45, 0.46, 0.47, 0.48],
     );
     assert.equal(run.stoppedEpoch, 5);
     // Improvements above the baseline never stop the run, even once the count passes patience.
     assert.equal(
-      runReducer({ patience: 2, baseline: 0.5 }, [0.6, 0.55, 0.54, 0.53, 0.52]).stoppedEpoch,
+      runDecider({ patience: 2, baseline: 0.5 }, [0.6, 0.55, 0.54, 0.53, 0.52]).stoppedEpoch,
       undefined,
     );
     // ...and the count grows through improvements above the baseline: stops at the first miss once wait >= 2.
-    assert.equal(runReducer({ patience: 2, baseline: 0.5 }, [0.6, 0.55, 0.56]).stoppedEpoch, 2);
+    assert.equal(runDecider({ patience: 2, baseline: 0.5 }, [0.6, 0.55, 0.56]).stoppedEpoch, 2);
   });
 
   it('S7: isImprovement in max mode with minDelta 0.5 (monitor_callback_test::test_min_delta)', () => {
@@ -89,56 +86,56 @@ describe('reduce: Keras scenarios', () => {
   it('minDelta: changes smaller than minDelta are no improvement; its sign is ignored', () => {
     // Each step improves by 0.5 < 1: from epoch 1 on nothing counts; patience 2 stops at epoch 2.
     assert.equal(
-      runReducer({ monitor: 'loss', minDelta: 1, patience: 2 }, [10, 9.5, 9, 8.5, 8]).stoppedEpoch,
+      runDecider({ monitor: 'loss', minDelta: 1, patience: 2 }, [10, 9.5, 9, 8.5, 8]).stoppedEpoch,
       2,
     );
     assert.equal(
-      runReducer({ monitor: 'loss', minDelta: -1, patience: 2 }, [10, 9.5, 9, 8.5, 8]).stoppedEpoch,
+      runDecider({ monitor: 'loss', minDelta: -1, patience: 2 }, [10, 9.5, 9, 8.5, 8]).stoppedEpoch,
       2,
     );
     assert.equal(
-      runReducer({ monitor: 'loss', minDelta: 0.4, patience: 2 }, [10, 9.5, 9, 8.5, 8])
+      runDecider({ monitor: 'loss', minDelta: 0.4, patience: 2 }, [10, 9.5, 9, 8.5, 8])
         .stoppedEpoch,
       undefined,
     );
     // tfjs' callbacks_test "custom minDelta": 10 → 8 → 7.5 stops with minDelta 1, patience 0.
-    assert.equal(runReducer({ minDelta: 1 }, [10, 8, 7.5]).stoppedEpoch, 2);
+    assert.equal(runDecider({ minDelta: 1 }, [10, 8, 7.5]).stoppedEpoch, 2);
     // tfjs "negative minDelta", max mode: 100 → 120 → 122 stops.
     assert.equal(
-      runReducer({ monitor: 'val_acc', mode: 'max', minDelta: -5 }, [100, 120, 122]).stoppedEpoch,
+      runDecider({ monitor: 'val_acc', mode: 'max', minDelta: -5 }, [100, 120, 122]).stoppedEpoch,
       2,
     );
   });
 
   it('C1: the default monitor val_loss, 10, 9, 9.5 stops at epoch 2', () => {
-    assert.equal(runReducer({}, [10, 9, 9.5]).stoppedEpoch, 2);
+    assert.equal(runDecider({}, [10, 9, 9.5]).stoppedEpoch, 2);
   });
 
   it('C4: Lightning patience scenarios give the same epochs', () => {
-    assert.equal(runReducer({ patience: 3 }, [6, 5, 5, 5, 5, 5]).stoppedEpoch, 4);
-    assert.equal(runReducer({ patience: 1 }, [6, 5, 4, 4, 3, 3]).stoppedEpoch, 3);
-    assert.equal(runReducer({ patience: 3 }, [6, 5, 6, 5, 5, 5]).stoppedEpoch, 4);
+    assert.equal(runDecider({ patience: 3 }, [6, 5, 5, 5, 5, 5]).stoppedEpoch, 4);
+    assert.equal(runDecider({ patience: 1 }, [6, 5, 4, 4, 3, 3]).stoppedEpoch, 3);
+    assert.equal(runDecider({ patience: 3 }, [6, 5, 6, 5, 5, 5]).stoppedEpoch, 4);
   });
 
   it('mode max: a rising metric keeps going, a falling one stops', () => {
     assert.equal(
-      runReducer({ monitor: 'val_acc', patience: 1 }, [0.5, 0.6, 0.7, 0.8]).stoppedEpoch,
+      runDecider({ monitor: 'val_acc', patience: 1 }, [0.5, 0.6, 0.7, 0.8]).stoppedEpoch,
       undefined,
     );
     assert.equal(
-      runReducer({ monitor: 'val_acc', patience: 1 }, [0.5, 0.6, 0.55, 0.8]).stoppedEpoch,
+      runDecider({ monitor: 'val_acc', patience: 1 }, [0.5, 0.6, 0.55, 0.8]).stoppedEpoch,
       2,
     );
     assert.equal(
-      runReducer({ monitor: 'loss', mode: 'max', patience: 0 }, [1, 0.5]).stoppedEpoch,
+      runDecider({ monitor: 'loss', mode: 'max', patience: 0 }, [1, 0.5]).stoppedEpoch,
       1,
     );
   });
 
   it('startFromEpoch: earlier epochs are ignored entirely', () => {
     // Without it, 10 → 11 stops at epoch 1; with startFromEpoch 2 the count starts at epoch 2.
-    assert.equal(runReducer({ monitor: 'loss' }, [10, 11, 12, 13, 14]).stoppedEpoch, 1);
-    const run = runReducer(
+    assert.equal(runDecider({ monitor: 'loss' }, [10, 11, 12, 13, 14]).stoppedEpoch, 1);
+    const run = runDecider(
       { monitor: 'loss', startFromEpoch: 2, patience: 1 },
       [10, 11, 12, 13, 14],
     );
@@ -147,35 +144,35 @@ describe('reduce: Keras scenarios', () => {
     assert.equal(run.state.best, 12);
     // Keras test_early_stopping_with_start_from_epoch: at least start + patience epochs run.
     assert.ok(
-      runReducer({ monitor: 'mse', startFromEpoch: 2, patience: 3 }, Array(20).fill(1)).epochsRun >=
+      runDecider({ monitor: 'mse', startFromEpoch: 2, patience: 3 }, Array(20).fill(1)).epochsRun >=
         5,
     );
     assert.ok(
-      runReducer({ monitor: 'mse', startFromEpoch: 2, patience: 0 }, Array(20).fill(1)).epochsRun >=
+      runDecider({ monitor: 'mse', startFromEpoch: 2, patience: 0 }, Array(20).fill(1)).epochsRun >=
         2,
     );
   });
 
   it('patience never stops epoch 0 (Keras epoch > 0 guard)', () => {
     // Only a first value that is no improvement can reach the guard: a NaN with checkFinite off.
-    const run = runReducer({ monitor: 'loss', patience: 0, checkFinite: false }, [NaN, 1, 2]);
+    const run = runDecider({ monitor: 'loss', patience: 0, checkFinite: false }, [NaN, 1, 2]);
     assert.deepEqual(
-      run.decisions.map((d) => (d.kind === 'monitored' ? `${d.epoch}:${d.improved}` : d.kind)),
+      run.commands.map((d) => (d.kind === 'monitored' ? `${d.epoch}:${d.improved}` : d.kind)),
       ['0:false', '1:true', '2:false', 'stop'],
     );
     assert.equal(run.stoppedEpoch, 2);
   });
 
   it('improvements never stop the run, even when the count passes patience under a baseline', () => {
-    const run = runReducer({ patience: 0, baseline: 0.1 }, [0.5, 0.4, 0.3, 0.35]);
+    const run = runDecider({ patience: 0, baseline: 0.1 }, [0.5, 0.4, 0.3, 0.35]);
     assert.equal(run.stoppedEpoch, 3);
     assert.equal(run.state.wait, 4);
   });
 
   it('a missing monitor warns once per run and never stops', () => {
-    const run = runReducer({ patience: 0 }, [undefined, undefined, undefined]);
+    const run = runDecider({ patience: 0 }, [undefined, undefined, undefined]);
     assert.equal(run.stoppedEpoch, undefined);
-    const warnings = run.decisions.filter((d) => d.kind === 'warnMissingMonitor');
+    const warnings = run.commands.filter((d) => d.kind === 'warnMissingMonitor');
     assert.equal(warnings.length, 1);
     assert.ok(warnings[0]?.kind === 'warnMissingMonitor');
     assert.equal(
@@ -183,54 +180,54 @@ describe('reduce: Keras scenarios', () => {
       "Early stopping conditioned on metric 'val_loss' which is not available. Available metrics are: other",
     );
     // Epochs without the monitor do not count toward patience.
-    assert.equal(runReducer({ patience: 1 }, [1, undefined, undefined, 2]).stoppedEpoch, 3);
+    assert.equal(runDecider({ patience: 1 }, [1, undefined, undefined, 2]).stoppedEpoch, 3);
   });
 });
 
-describe('reduce: Lightning thresholds and finite check', () => {
+describe('earlyStoppingDecider: Lightning thresholds and finite check', () => {
   it('C5: default patience 3 on 8,4,2,3,4,5,8,10 stops at epoch 5', () => {
     assert.equal(
-      runReducer({ monitor: 'loss', patience: 3 }, [8, 4, 2, 3, 4, 5, 8, 10]).stoppedEpoch,
+      runDecider({ monitor: 'loss', patience: 3 }, [8, 4, 2, 3, 4, 5, 8, 10]).stoppedEpoch,
       5,
     );
   });
 
   it('C5: stoppingThreshold 2.9 on 9,8,7,6,5,6,4,3,2,1 stops at epoch 8, strictly better only', () => {
-    const run = runReducer(
+    const run = runDecider(
       { monitor: 'loss', patience: 3, stoppingThreshold: 2.9 },
       [9, 8, 7, 6, 5, 6, 4, 3, 2, 1],
     );
     assert.equal(run.stoppedEpoch, 8);
-    const stop = run.decisions.find((d) => d.kind === 'stop');
+    const stop = run.commands.find((d) => d.kind === 'stop');
     assert.ok(stop?.kind === 'stop');
     assert.equal(stop.cause, 'stoppingThreshold');
     assert.equal(stop.details['threshold'], 2.9);
     // The epoch that reaches the threshold is also the new best (its weights are the ones to keep).
     assert.equal(run.state.bestEpoch, 8);
     assert.equal(
-      runReducer({ monitor: 'loss', patience: 3, stoppingThreshold: 3 }, [4, 3, 2]).stoppedEpoch,
+      runDecider({ monitor: 'loss', patience: 3, stoppingThreshold: 3 }, [4, 3, 2]).stoppedEpoch,
       2,
     );
   });
 
   it('C5: divergenceThreshold 15.9 on 9,4,2,16,32,64 stops at epoch 3', () => {
-    const run = runReducer(
+    const run = runDecider(
       { monitor: 'loss', patience: 3, divergenceThreshold: 15.9 },
       [9, 4, 2, 16, 32, 64],
     );
     assert.equal(run.stoppedEpoch, 3);
-    const stop = run.decisions.find((d) => d.kind === 'stop');
+    const stop = run.commands.find((d) => d.kind === 'stop');
     assert.ok(stop?.kind === 'stop');
     assert.equal(stop.cause, 'divergenceThreshold');
     assert.match(stop.reason, /loss = 16 is worse than divergenceThreshold 15\.9/);
     // Thresholds are not subject to the epoch > 0 guard.
     assert.equal(
-      runReducer({ monitor: 'loss', divergenceThreshold: 15.9 }, [20, 1]).stoppedEpoch,
+      runDecider({ monitor: 'loss', divergenceThreshold: 15.9 }, [20, 1]).stoppedEpoch,
       0,
     );
     // In max mode "worse" means lower.
     assert.equal(
-      runReducer({ monitor: 'acc', patience: 5, divergenceThreshold: 0.2 }, [0.5, 0.3, 0.1])
+      runDecider({ monitor: 'acc', patience: 5, divergenceThreshold: 0.2 }, [0.5, 0.3, 0.1])
         .stoppedEpoch,
       2,
     );
@@ -238,9 +235,9 @@ describe('reduce: Lightning thresholds and finite check', () => {
 
   for (const bad of [Infinity, NaN, -Infinity]) {
     it(`C6: checkFinite stops at the epoch whose monitor is ${bad}`, () => {
-      const run = runReducer({ monitor: 'loss', patience: 3 }, [4, 3, bad, 2, 1]);
+      const run = runDecider({ monitor: 'loss', patience: 3 }, [4, 3, bad, 2, 1]);
       assert.equal(run.stoppedEpoch, 2);
-      const stop = run.decisions.find((d) => d.kind === 'stop');
+      const stop = run.commands.find((d) => d.kind === 'stop');
       assert.ok(stop?.kind === 'stop');
       assert.equal(stop.cause, 'nonFinite');
       assert.equal(run.state.best, 3, 'a non-finite value is never the best');
@@ -249,79 +246,82 @@ describe('reduce: Lightning thresholds and finite check', () => {
 
   it('checkFinite: false: a non-finite value only counts as no improvement', () => {
     assert.equal(
-      runReducer({ monitor: 'loss', patience: 3, checkFinite: false }, [4, 3, NaN, 2, 1])
+      runDecider({ monitor: 'loss', patience: 3, checkFinite: false }, [4, 3, NaN, 2, 1])
         .stoppedEpoch,
       undefined,
     );
     assert.equal(
-      runReducer({ monitor: 'loss', patience: 1, checkFinite: false }, [4, 3, NaN, 2]).stoppedEpoch,
+      runDecider({ monitor: 'loss', patience: 1, checkFinite: false }, [4, 3, NaN, 2]).stoppedEpoch,
       2,
     );
     // A first NaN is not taken as the best (Keras would, and never improve again).
-    const run = runReducer({ monitor: 'loss', patience: 1, checkFinite: false }, [NaN, 3, 2]);
+    const run = runDecider({ monitor: 'loss', patience: 1, checkFinite: false }, [NaN, 3, 2]);
     assert.equal(run.stoppedEpoch, undefined);
     assert.equal(run.state.best, 2);
   });
 });
 
-describe('reduce: runs, resumes and ends', () => {
-  const config = earlyStoppingConfig({ monitor: 'loss', patience: 2, restoreBestWeights: true });
+describe('earlyStoppingDecider: runs, resumes and ends', () => {
+  const decider = earlyStoppingDecider({ monitor: 'loss', patience: 2, restoreBestWeights: true });
 
-  it('a trainBegin of another run resets the state (Keras on_train_begin); the same run continues', () => {
-    let state = initialState(config);
+  it('an event of another run resets the state (Keras on_train_begin); the same run continues', () => {
+    const fold = decisionFold(decider);
     for (const event of epochEvents([{ loss: 3 }, { loss: 2 }, { loss: 2.5 }], { runId: 'a' })) {
-      state = reduce(state, event).state;
+      fold.next(event);
     }
-    assert.equal(state.wait, 1);
-    assert.equal(state.best, 2);
-    const resumed = reduce(
-      state,
+    const counted = fold.state;
+    assert.equal(counted.wait, 1);
+    assert.equal(counted.best, 2);
+    fold.next(
       makeEvent({ type: 'trainBegin', params: { epochs: 5, initialEpoch: 3, metrics: [] } }, 4, {
         runId: 'a',
       }),
     );
-    assert.equal(resumed.state, state);
-    const fresh = reduce(
-      state,
+    assert.equal(fold.state, counted);
+    fold.next(
       makeEvent({ type: 'trainBegin', params: { epochs: 5, initialEpoch: 0, metrics: [] } }, 0, {
         runId: 'b',
       }),
     );
-    assert.deepEqual(fresh.state, { ...initialState(config), runId: 'b' });
+    assert.deepEqual(fold.state, decider.initialState());
+    assert.equal(fold.runId, 'b');
   });
 
   it('trainEnding asks to restore the weights (a failed run has none); trainEnd decides nothing', () => {
     const ending = (reason: 'completed' | 'stopped') =>
-      reduce(initialState(config), makeEvent({ type: 'trainEnding', epoch: 3, reason }, 9)).decisions;
+      decider.decide(decider.initialState(), makeEvent({ type: 'trainEnding', epoch: 3, reason }, 9)).commands;
     assert.deepEqual(ending('completed'), [{ kind: 'restoreBestWeights' }]);
     assert.deepEqual(ending('stopped'), [{ kind: 'restoreBestWeights' }]);
     for (const reason of ['completed', 'stopped', 'failed'] as const) {
-      assert.deepEqual(reduce(initialState(config), makeEvent({ type: 'trainEnd', epoch: 3, reason }, 10)).decisions, []);
+      assert.deepEqual(
+        decider.decide(decider.initialState(), makeEvent({ type: 'trainEnd', epoch: 3, reason }, 10)).commands,
+        [],
+      );
     }
-    const noRestore = earlyStoppingConfig({ monitor: 'loss' });
+    const noRestore = earlyStoppingDecider({ monitor: 'loss' });
     assert.deepEqual(
-      reduce(
-        initialState(noRestore),
+      noRestore.decide(
+        noRestore.initialState(),
         makeEvent({ type: 'trainEnding', epoch: 3, reason: 'stopped' }, 9),
-      ).decisions,
+      ).commands,
       [],
     );
   });
 
   it('replayed events fold into the state exactly as live ones', () => {
-    const fold = (replayed: boolean) => {
-      let state = initialState(config);
+    const foldAll = (replayed: boolean) => {
+      const fold = decisionFold(decider);
       for (const event of epochEvents(
         KERAS_LOSSES.slice(0, 5).map((loss) => ({ loss })),
         { replayed },
       )) {
-        state = reduce(state, event).state;
+        fold.next(event);
       }
-      return state;
+      return fold.state;
     };
-    assert.deepEqual(fold(true), fold(false));
-    assert.equal(fold(true).wait, 2);
-    assert.equal(fold(true).stoppedEpoch, 4);
+    assert.deepEqual(foldAll(true), foldAll(false));
+    assert.equal(foldAll(true).wait, 2);
+    assert.equal(foldAll(true).stoppedEpoch, 4);
   });
 });
 

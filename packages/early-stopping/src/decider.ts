@@ -1,4 +1,4 @@
-import { type MonitorDirection, type TrainingEvent } from '@rxfit/core';
+import { type Decider, type Decision, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
 import { isImprovement, type MonitorSettings } from '@rxfit/core/operator-kit';
 
 /** Whether the monitored value improves downwards or upwards. */
@@ -35,9 +35,6 @@ export interface EarlyStoppingConfig {
 
 /** The state of one run; plain data, rebuilt by folding events (live or replayed). */
 export interface EarlyStoppingState {
-  readonly config: EarlyStoppingConfig;
-  /** The run this state belongs to; a `trainBegin` of another run resets the state. */
-  readonly runId: string | undefined;
   /** Monitored epochs since the last improvement that also beat the baseline. */
   readonly wait: number;
   /** The best monitored value so far; `undefined` before the first monitored epoch. */
@@ -51,7 +48,7 @@ export interface EarlyStoppingState {
 }
 
 /** What the operator should do after an event. */
-export type EarlyStoppingDecision =
+export type EarlyStoppingCommand =
   /** The monitor is absent from the epoch logs: warn (once per run). */
   | { readonly kind: 'warnMissingMonitor'; readonly message: string }
   /** The epoch was monitored; `improved` marks a new best, whose weights are worth keeping. */
@@ -71,91 +68,70 @@ export type EarlyStoppingDecision =
   /** The run ended normally (completed or stopped): put the best weights back. */
   | { readonly kind: 'restoreBestWeights' };
 
-/** The result of {@link reduce}: the next state and what to do. */
-export interface EarlyStoppingStep {
-  readonly state: EarlyStoppingState;
-  readonly decisions: readonly EarlyStoppingDecision[];
-}
+type Step = Decision<EarlyStoppingState, EarlyStoppingCommand>;
+
+const INITIAL_STATE: EarlyStoppingState = {
+  wait: 0,
+  best: undefined,
+  bestEpoch: undefined,
+  stoppedEpoch: undefined,
+  warnedMissing: false,
+};
 
 /**
- * The state before any event: nothing monitored yet.
+ * Keras' `EarlyStopping` (with Lightning's thresholds and finite check) as a {@link Decider}: at
+ * each `epochEnd` it counts, compares and says whether to stop; at `trainEnding`, whether to put
+ * the best weights back. Pure: no clock, no I/O, no tensors. The operator `earlyStopping` is this
+ * decider folded over the run with core's `decisionFold`.
  *
  * ## Example
  * ```ts
- * import { earlyStoppingConfig, initialState } from '@rxfit/early-stopping';
- * const state = initialState(earlyStoppingConfig({ monitor: 'loss', patience: 1 }));
+ * import { decisionFold } from '@rxfit/core';
+ * import { earlyStoppingDeciderOf } from './decider.js';
+ * const fold = decisionFold(earlyStoppingDeciderOf(config));
  * ```
  * @param config - The resolved settings.
- * @returns A fresh state.
+ * @returns The decider.
  */
-export function initialState(config: EarlyStoppingConfig): EarlyStoppingState {
+export function earlyStoppingDeciderOf(
+  config: EarlyStoppingConfig,
+): Decider<EarlyStoppingState, EarlyStoppingCommand> {
   return {
-    config,
-    runId: undefined,
-    wait: 0,
-    best: undefined,
-    bestEpoch: undefined,
-    stoppedEpoch: undefined,
-    warnedMissing: false,
+    initialState: () => INITIAL_STATE,
+    decide(state, event) {
+      switch (event.type) {
+        case 'epochEnd':
+          return onEpochEnd(config, state, event.epoch, event.logs);
+        case 'trainEnding':
+          return {
+            state,
+            commands: config.restoreBestWeights ? [{ kind: 'restoreBestWeights' }] : [],
+          };
+        default:
+          return { state, commands: [] };
+      }
+    },
   };
 }
 
-/**
- * One step of Keras' `EarlyStopping` (with Lightning's thresholds and finite check): folds an
- * event into the state and says what to do. Pure: no clock, no I/O, no tensors.
- *
- * ## Example
- * ```ts
- * import { earlyStoppingConfig, initialState, reduce } from '@rxfit/early-stopping';
- * // What-if: where would patience 10 have stopped this recorded run?
- * let state = initialState(earlyStoppingConfig({ patience: 10 }));
- * for (const event of recordedEvents) state = reduce(state, event).state;
- * console.log(state.stoppedEpoch);
- * ```
- * @param state - The state so far.
- * @param event - The next event of the run (live or replayed).
- * @returns The next state and the decisions it implies.
- */
-export function reduce(state: EarlyStoppingState, event: TrainingEvent): EarlyStoppingStep {
-  switch (event.type) {
-    case 'trainBegin':
-      // Keras resets in on_train_begin so one instance serves several fits. A trainBegin of the
-      // same run is a resumed run following its replayed log: the counters carry on.
-      if (state.runId === event.runId) return { state, decisions: [] };
-      return { state: { ...initialState(state.config), runId: event.runId }, decisions: [] };
-    case 'epochEnd':
-      return onEpochEnd(state, event.epoch, event.logs);
-    case 'trainEnding':
-      return {
-        state,
-        decisions:
-          state.config.restoreBestWeights
-            ? [{ kind: 'restoreBestWeights' }]
-            : [],
-      };
-    default:
-      return { state, decisions: [] };
-  }
-}
-
 function onEpochEnd(
+  config: EarlyStoppingConfig,
   state: EarlyStoppingState,
   epoch: number,
   logs: Readonly<Record<string, number>>,
-): EarlyStoppingStep {
-  const { config } = state;
+): Step {
   const value = logs[config.monitor];
   if (typeof value !== 'number') {
-    if (state.warnedMissing) return { state, decisions: [] };
+    if (state.warnedMissing) return { state, commands: [] };
     const message =
       `Early stopping conditioned on metric '${config.monitor}' which is not available. ` +
       `Available metrics are: ${Object.keys(logs).join(',')}`;
     return {
       state: { ...state, warnedMissing: true },
-      decisions: [{ kind: 'warnMissingMonitor', message }],
+      commands: [{ kind: 'warnMissingMonitor', message }],
     };
   }
-  if (epoch < config.startFromEpoch) return { state, decisions: [] };
+  if (epoch < config.startFromEpoch) return { state, commands: [] };
 
   const { direction, minDelta, baseline } = config;
   const finite = Number.isFinite(value);
@@ -170,7 +146,7 @@ function onEpochEnd(
     // Only a value that also beats the baseline restarts the count (Keras 3).
     if (baseline === undefined || isImprovement(direction, minDelta, value, baseline)) wait = 0;
   }
-  const decisions: EarlyStoppingDecision[] = [{ kind: 'monitored', epoch, value, improved }];
+  const commands: EarlyStoppingCommand[] = [{ kind: 'monitored', epoch, value, improved }];
   const next: EarlyStoppingState = { ...state, wait, best, bestEpoch };
 
   const better = (a: number, b: number) => (direction === 'min' ? a < b : a > b);
@@ -201,9 +177,9 @@ function onEpochEnd(
         ? `${monitor} did not beat the baseline ${baseline} in ${wait} epochs (patience ${config.patience}; best ${describeBest(best, bestEpoch)})`
         : `${monitor} did not improve for ${wait} epochs (patience ${config.patience}; best ${describeBest(best, bestEpoch)})`;
   }
-  if (cause === undefined) return { state: next, decisions };
+  if (cause === undefined) return { state: next, commands };
 
-  decisions.push({
+  commands.push({
     kind: 'stop',
     cause,
     // The event already carries the epoch; the progress bar prefixes it (1-based, as Keras).
@@ -220,7 +196,7 @@ function onEpochEnd(
       ...(threshold === undefined ? {} : { threshold }),
     },
   });
-  return { state: { ...next, stoppedEpoch: epoch }, decisions };
+  return { state: { ...next, stoppedEpoch: epoch }, commands };
 }
 
 function describeBest(best: number | undefined, bestEpoch: number | undefined): string {
