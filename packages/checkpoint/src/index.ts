@@ -1,4 +1,8 @@
-export { modelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint.js';
+export {
+  modelCheckpoint,
+  modelCheckpointDecider,
+  type ModelCheckpointOptions,
+} from './model-checkpoint.js';
 export {
   saveModel,
   loadCheckpoint,
@@ -24,12 +28,4 @@ export {
   type TemplateField,
   type TemplatePart,
 } from './python-format.js';
-export {
-  initialState,
-  reduce,
-  type CheckpointConfig,
-  type CheckpointState,
-  type CheckpointStep,
-  type Direction,
-  type SavePoint,
-} from './reducer.js';
+export { type CheckpointState, type Direction, type SavePoint } from './decider.js';

@@ -1,4 +1,11 @@
-import { controlOf, type MissingMonitor, type RunControl, type TrainingEvent } from '@rxfit/core';
+import {
+  controlOf,
+  decisionFold,
+  type Decider,
+  type MissingMonitor,
+  type RunControl,
+  type TrainingEvent,
+} from '@rxfit/core';
 import {
   checkBoolean,
   checkNumber,
@@ -14,7 +21,7 @@ import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { dirname, resolve } from 'node:path';
 import { checkCheckpointTarget, nodeFileSystem, type FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
-import { initialState, reduce, type CheckpointConfig, type SavePoint } from './reducer.js';
+import { checkpointDeciderOf, type CheckpointConfig, type CheckpointState, type SavePoint } from './decider.js';
 import { saveModel } from './save-model.js';
 
 const NAME = 'modelCheckpoint';
@@ -80,7 +87,7 @@ export function modelCheckpoint(
   const settings = checkCheckpointOptions(options);
   return (source) =>
     defer(() => {
-      let state = initialState(settings.config);
+      const fold = decisionFold(checkpointDeciderOf(settings.config));
       // The target check and the saves, in event order, each awaited before the weights change.
       const effects = effectQueue(NAME);
       const warned = new Set<string>();
@@ -94,43 +101,65 @@ export function modelCheckpoint(
             // The files this run will write are checked before the first batch.
             effects.run(control, () => checkWhereItWrites(settings));
           }
-          const step = reduce(state, event);
-          state = step.state;
-          const point = step.point;
-          if (!point || !control) return;
-          if (point.warning && !warned.has(point.warning)) {
-            warned.add(point.warning);
-            control.warn(point.warning, { by: NAME });
-          }
-          let path: string;
-          try {
-            // Formatted at every save point, as Keras does, so a bad template fails at once.
-            path = formatPath(settings.template, settings.filepath, point);
-          } catch (error) {
-            failRun(control, error);
-            return;
-          }
-          if (!point.save) return;
-          const model = control.model;
-          if (!model) {
-            failRun(control, new Error(`${NAME}: this run has no model to save (a scriptedRun without a model)`));
-            return;
-          }
-          effects.run(control, async () => {
-            await saveModel(model, path, {
-              weightsOnly: settings.saveWeightsOnly,
-              includeOptimizer: settings.includeOptimizer,
-              ...(settings.fileSystem ? { fileSystem: settings.fileSystem } : {}),
-            });
-            control.checkpointSaved({
-              path,
-              monitor: settings.config.monitor,
-              ...(point.value === undefined ? {} : { value: point.value }),
-            });
-          });
+          const points = fold.next(event);
+          if (control) for (const point of points) carryOut(point, control);
         }),
       );
+      function carryOut(point: SavePoint, control: RunControl): void {
+        if (point.warning && !warned.has(point.warning)) {
+          warned.add(point.warning);
+          control.warn(point.warning, { by: NAME });
+        }
+        let path: string;
+        try {
+          // Formatted at every save point, as Keras does, so a bad template fails at once.
+          path = formatPath(settings.template, settings.filepath, point);
+        } catch (error) {
+          failRun(control, error);
+          return;
+        }
+        if (!point.save) return;
+        const model = control.model;
+        if (!model) {
+          failRun(control, new Error(`${NAME}: this run has no model to save (a scriptedRun without a model)`));
+          return;
+        }
+        effects.run(control, async () => {
+          await saveModel(model, path, {
+            weightsOnly: settings.saveWeightsOnly,
+            includeOptimizer: settings.includeOptimizer,
+            ...(settings.fileSystem ? { fileSystem: settings.fileSystem } : {}),
+          });
+          control.checkpointSaved({
+            path,
+            monitor: settings.config.monitor,
+            ...(point.value === undefined ? {} : { value: point.value }),
+          });
+        });
+      }
     });
+}
+
+/**
+ * ModelCheckpoint's decision alone, for what-ifs over recorded runs: which events are save points
+ * and which of them save, as the operator folds them (core's `Decider` contract). Takes the
+ * operator's options, validated the same way; nothing is written.
+ *
+ * ## Example
+ * ```ts
+ * import { decisionFold } from '@rxfit/core';
+ * import { modelCheckpointDecider } from '@rxfit/checkpoint';
+ * const fold = decisionFold(modelCheckpointDecider({ filepath: 'best', monitor: 'val_loss', saveBestOnly: true }));
+ * const saved = recordedEvents.flatMap((event) => fold.next(event)).filter((point) => point.save);
+ * ```
+ * @param options - See {@link ModelCheckpointOptions}.
+ * @returns The decider: `initialState()`, `decide(state, event)`; its commands are {@link SavePoint}s.
+ * @throws TypeError/RangeError/SyntaxError for bad options, as {@link modelCheckpoint}.
+ */
+export function modelCheckpointDecider(
+  options: ModelCheckpointOptions,
+): Decider<CheckpointState, SavePoint> {
+  return checkpointDeciderOf(checkCheckpointOptions(options).config);
 }
 
 interface Settings {

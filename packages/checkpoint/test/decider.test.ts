@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Logs, TrainingEvent } from '@rxfit/core';
 import { monitorDirection } from '@rxfit/core/operator-kit';
-import { initialState, reduce, type CheckpointConfig } from '@rxfit/checkpoint';
+import { decisionFold } from '@rxfit/core';
+import { modelCheckpointDecider } from '@rxfit/checkpoint';
+import { checkpointDeciderOf, type CheckpointConfig, type SavePoint } from '../src/decider.js';
+
+/** The save points a fold over `events` gives. */
+function savePoints(config: CheckpointConfig, events: readonly TrainingEvent[]): SavePoint[] {
+  const fold = decisionFold(checkpointDeciderOf(config));
+  return events.flatMap((event) => fold.next(event));
+}
 
 const base: CheckpointConfig = {
   monitor: 'val_loss',
@@ -28,20 +36,13 @@ const batchEnd = (epoch: number, batch: number): TrainingEvent =>
 
 /** The epochs (0-based) at which a run with these monitored values saves. */
 function savedEpochs(config: CheckpointConfig, values: readonly (number | undefined)[]): number[] {
-  let state = initialState(config);
-  const saved: number[] = [];
-  values.forEach((value, epoch) => {
-    const step = reduce(
-      state,
-      epochEnd(epoch, value === undefined ? { loss: 1 } : { [config.monitor]: value }),
-    );
-    state = step.state;
-    if (step.point?.save) saved.push(epoch);
-  });
-  return saved;
+  const events = values.map((value, epoch) =>
+    epochEnd(epoch, value === undefined ? { loss: 1 } : { [config.monitor]: value }),
+  );
+  return savePoints(config, events).filter((point) => point.save).map((point) => point.epoch);
 }
 
-describe('reduce', () => {
+describe('checkpoint decider', () => {
   it('saves at every epoch end without saveBestOnly', () => {
     assert.deepEqual(savedEpochs(base, [3, 4, 5]), [0, 1, 2]);
   });
@@ -74,10 +75,9 @@ describe('reduce', () => {
   });
 
   it('a missing monitor with saveBestOnly warns and saves anyway (Keras case 5)', () => {
-    const { point } = reduce(
-      initialState({ ...base, monitor: 'unknown', saveBestOnly: true }),
+    const [point] = savePoints({ ...base, monitor: 'unknown', saveBestOnly: true }, [
       epochEnd(0, { loss: 1 }),
-    );
+    ]);
     assert.equal(point?.save, true);
     assert.match(
       point?.warning ?? '',
@@ -86,32 +86,25 @@ describe('reduce', () => {
   });
 
   it('saveFreq N counts batches across epochs (Keras case 8a: 5 batches/epoch, N=15 → epochs 3, 6, 9)', () => {
-    let state = initialState({ ...base, saveFreq: 15 });
+    const fold = decisionFold(checkpointDeciderOf({ ...base, saveFreq: 15 }));
     const saved: string[] = [];
     for (let epoch = 0; epoch < 10; epoch++) {
       for (let batch = 0; batch < 5; batch++) {
-        const step = reduce(state, batchEnd(epoch, batch));
-        state = step.state;
-        if (step.point?.save) saved.push(`${step.point.epoch}/${step.point.batch}`);
+        for (const point of fold.next(batchEnd(epoch, batch))) {
+          if (point.save) saved.push(`${point.epoch}/${point.batch}`);
+        }
       }
-      const step = reduce(state, epochEnd(epoch, { val_loss: 1 }));
-      assert.equal(step.point, undefined, 'no epoch-end save with an integer saveFreq');
-      state = step.state;
+      assert.deepEqual(fold.next(epochEnd(epoch, { val_loss: 1 })), [], 'no epoch-end save with an integer saveFreq');
     }
     assert.deepEqual(saved, ['2/4', '5/4', '8/4']);
   });
 
   it('saveFreq 1 saves after every batch (Keras case 10a)', () => {
-    let state = initialState({ ...base, saveFreq: 1 });
-    let saves = 0;
+    const events: TrainingEvent[] = [];
     for (let epoch = 0; epoch < 5; epoch++) {
-      for (let batch = 0; batch < 2; batch++) {
-        const step = reduce(state, batchEnd(epoch, batch));
-        state = step.state;
-        if (step.point?.save) saves++;
-      }
+      for (let batch = 0; batch < 2; batch++) events.push(batchEnd(epoch, batch));
     }
-    assert.equal(saves, 10);
+    assert.equal(savePoints({ ...base, saveFreq: 1 }, events).filter((point) => point.save).length, 10);
   });
 
   it("mode 'auto' follows the metric's direction", () => {
@@ -130,5 +123,19 @@ describe('reduce', () => {
       ['my_score', undefined],
     ];
     for (const [name, direction] of cases) assert.equal(monitorDirection(name), direction, name);
+  });
+
+  it('modelCheckpointDecider takes the operator options; the best is per run, a resume carries on', () => {
+    const decider = modelCheckpointDecider({ filepath: 'best', monitor: 'val_loss', saveBestOnly: true });
+    const fold = decisionFold(decider);
+    const event = (runId: string, epoch: number, value: number): TrainingEvent =>
+      Object.freeze({ runId, seq: seq++, time: 0, type: 'epochEnd', epoch, logs: { val_loss: value } });
+    const saves = (events: TrainingEvent[]) =>
+      events.flatMap((e) => fold.next(e)).map((point) => point.save);
+    assert.deepEqual(saves([event('a', 0, 2), event('a', 1, 3)]), [true, false]);
+    // The same run (a resume) keeps its best; another run starts from the initial best.
+    assert.deepEqual(saves([event('a', 2, 2.5)]), [false]);
+    assert.deepEqual(saves([event('b', 0, 2.5)]), [true]);
+    assert.throws(() => modelCheckpointDecider({ filepath: 'x', save_best_only: true } as never), /unknown option 'save_best_only'/);
   });
 });
