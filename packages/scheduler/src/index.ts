@@ -1,14 +1,10 @@
 export { learningRateScheduler } from './learning-rate-scheduler.js';
-export { reduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export {
-  initialState,
-  reduce,
-  type Direction,
-  type PlateauConfig,
-  type PlateauDecision,
-  type PlateauState,
-  type PlateauStep,
-} from './reducer.js';
+  reduceLROnPlateau,
+  reduceLROnPlateauDecider,
+  type ReduceLROnPlateauOptions,
+} from './reduce-lr-on-plateau.js';
+export { type Direction, type PlateauCommand, type PlateauState } from './plateau-decider.js';
 export {
   cosineDecay,
   exponentialDecay,

@@ -1,5 +1,11 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type MissingMonitor, type TrainingEvent } from '@rxfit/core';
+import {
+  controlOf,
+  decisionFold,
+  type Decider,
+  type MissingMonitor,
+  type TrainingEvent,
+} from '@rxfit/core';
 import {
   checkInteger,
   checkNumber,
@@ -9,7 +15,12 @@ import {
   type MonitorSettings,
   monitorSettings,
 } from '@rxfit/core/operator-kit';
-import { initialState, reduce, type PlateauConfig } from './reducer.js';
+import {
+  plateauDeciderOf,
+  type PlateauCommand,
+  type PlateauConfig,
+  type PlateauState,
+} from './plateau-decider.js';
 
 const BY = 'reduceLROnPlateau';
 
@@ -71,28 +82,57 @@ export function reduceLROnPlateau(
   const { config, monitor } = resolveOptions(options);
   return (source) =>
     defer(() => {
-      let state = initialState();
+      const fold = decisionFold(plateauDeciderOf(config));
       const checkMonitor = monitorCheck(monitor);
       return source.pipe(
         tap((event) => {
           const control = controlOf(event, BY);
           checkMonitor(event, control);
-          const step = reduce(state, event, config, control?.learningRate);
-          state = step.state;
-          if (!control || !step.decision) return;
-          if (step.decision.type === 'warn') {
-            control.warn(step.decision.message, { by: BY });
-            return;
-          }
-          try {
-            control.setLearningRate(step.decision.to, { by: BY });
-          } catch (error) {
-            // An optimizer whose rate cannot change fails the run through the loop, as any failure.
-            failRun(control, error);
+          // Keras reads the rate from the optimizer: an operator before this one may have changed
+          // it at this very epoch end. A replayed epoch's `lr` log is the rate it had.
+          const commands = fold.next(
+            control && event.type === 'epochEnd'
+              ? { ...event, logs: { ...event.logs, lr: control.learningRate } }
+              : event,
+          );
+          if (!control) return;
+          for (const command of commands) {
+            if (command.type === 'warn') {
+              control.warn(command.message, { by: BY });
+              continue;
+            }
+            try {
+              control.setLearningRate(command.to, { by: BY });
+            } catch (error) {
+              // An optimizer whose rate cannot change fails the run through the loop, as any failure.
+              failRun(control, error);
+            }
           }
         }),
       );
     });
+}
+
+/**
+ * ReduceLROnPlateau's decision alone, for what-ifs over recorded runs: the same pure fold the
+ * operator runs (core's `Decider` contract), with the same options and validation. The rate in
+ * force at a recorded epoch end is its `lr` log.
+ *
+ * ## Example
+ * ```ts
+ * import { decisionFold } from '@rxfit/core';
+ * import { reduceLROnPlateauDecider } from '@rxfit/scheduler';
+ * const fold = decisionFold(reduceLROnPlateauDecider({ monitor: 'val_loss', patience: 2 }));
+ * const reductions = recordedEvents.flatMap((event) => fold.next(event)).filter((c) => c.type === 'reduce');
+ * ```
+ * @param options - See {@link ReduceLROnPlateauOptions}.
+ * @returns The decider: `initialState()`, `decide(state, event)`.
+ * @throws RangeError/TypeError for bad options, as {@link reduceLROnPlateau}.
+ */
+export function reduceLROnPlateauDecider(
+  options: ReduceLROnPlateauOptions = {},
+): Decider<PlateauState, PlateauCommand> {
+  return plateauDeciderOf(resolveOptions(options).config);
 }
 
 function resolveOptions(options: ReduceLROnPlateauOptions): {

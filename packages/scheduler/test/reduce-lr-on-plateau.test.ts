@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { concat, from, lastValueFrom, toArray, type MonoTypeOperatorFunction } from 'rxjs';
-import { warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
+import { decisionFold, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
 import { scriptedRun, type ScriptedRunOptions } from '@rxfit/core/testing';
-import { initialState, reduce, reduceLROnPlateau, type PlateauConfig } from '@rxfit/scheduler';
+import { reduceLROnPlateau, reduceLROnPlateauDecider } from '@rxfit/scheduler';
+import { plateauDeciderOf, type PlateauConfig } from '../src/plateau-decider.js';
 
 const f32 = Math.fround;
 
@@ -242,7 +243,7 @@ describe('reduceLROnPlateau: Keras reduce_lr_on_plateau_test.py', () => {
   });
 });
 
-describe('reduceLROnPlateau reducer', () => {
+describe('reduceLROnPlateau decider', () => {
   const config: PlateauConfig = {
     monitor: 'val_loss',
     direction: 'min',
@@ -262,22 +263,33 @@ describe('reduceLROnPlateau reducer', () => {
     params: { epochs: 1, initialEpoch: 0, metrics: [] },
   });
 
+  const decider = plateauDeciderOf(config);
+
   it('a replayed or live trainBegin of the run being replayed continues its state (a log resumed twice)', () => {
     const replayedBegin = Object.freeze({ ...trainBegin, runId: 'r', replayed: true as const });
-    let state = reduce(initialState(), replayedBegin, config).state;
-    state = reduce(state, Object.freeze({ ...epochEnd(0, { val_loss: 1, lr: 0.1 }), replayed: true as const }), config).state;
-    state = reduce(state, replayedBegin, config).state;
-    assert.equal(state.best, 1, 'the second replayed trainBegin keeps the best');
-    state = reduce(state, Object.freeze({ ...trainBegin, runId: 'r' }), config).state;
-    assert.equal(state.best, 1, 'the live continuation keeps it too');
+    const fold = decisionFold(decider);
+    fold.next(replayedBegin);
+    fold.next(Object.freeze({ ...epochEnd(0, { val_loss: 1, lr: 0.1 }), replayed: true as const }));
+    fold.next(replayedBegin);
+    assert.equal(fold.state.best, 1, 'the second replayed trainBegin keeps the best');
+    fold.next(Object.freeze({ ...trainBegin, runId: 'r' }));
+    assert.equal(fold.state.best, 1, 'the live continuation keeps it too');
   });
 
-  it('test_state_reset_across_fit_calls: trainBegin clears best, wait and cooldown', () => {
-    const state = { ...initialState(), best: 0.5, wait: 3, cooldownCounter: 2 };
-    const next = reduce(state, trainBegin, config).state;
-    assert.equal(next.best, undefined);
-    assert.equal(next.wait, 0);
-    assert.equal(next.cooldownCounter, 0);
+  it('test_state_reset_across_fit_calls: another run starts with no best, wait or cooldown', () => {
+    const fold = decisionFold(decider);
+    for (const loss of [0.5, 0.6, 0.7]) fold.next(epochEnd(0, { val_loss: loss, lr: 0.1 }));
+    assert.notDeepEqual(fold.state, decider.initialState());
+    fold.next(trainBegin);
+    assert.deepEqual(fold.state, decider.initialState());
+    assert.equal(fold.state.best, undefined);
+  });
+
+  it('reduceLROnPlateauDecider takes the operator options, validated the same way', () => {
+    const fold = decisionFold(reduceLROnPlateauDecider({ monitor: 'val_loss', patience: 1 }));
+    const commands = [1, 2].flatMap((loss, epoch) => fold.next(epochEnd(epoch, { val_loss: loss, lr: 0.1 })));
+    assert.deepEqual(commands, [{ type: 'reduce', from: f32(0.1), to: f32(f32(0.1) * 0.1) }]);
+    assert.throws(() => reduceLROnPlateauDecider({ min_lr: 0.1 } as never), /unknown option 'min_lr'/);
   });
 
   it('MonitorCallback min_delta: max mode needs current - minDelta > best, strictly', () => {
@@ -289,7 +301,7 @@ describe('reduceLROnPlateau reducer', () => {
       patience: 5,
     };
     const from = (best: number | undefined, current: number) =>
-      reduce({ ...initialState(), best }, epochEnd(0, { val_acc: current, lr: 1 }), max).state.best;
+      plateauDeciderOf(max).decide({ ...decider.initialState(), best }, epochEnd(0, { val_acc: current, lr: 1 })).state.best;
     assert.equal(from(0, 0.75), 0.75);
     assert.equal(from(undefined, 0.5), 0.5);
     assert.equal(from(0, 0.5), 0);
@@ -297,37 +309,28 @@ describe('reduceLROnPlateau reducer', () => {
   });
 
   it('reduction: float32 rates, compared with float32(minLr), floored at minLr', () => {
-    const start = { ...initialState(), best: 1 };
-    const step = reduce(start, epochEnd(3, { val_loss: 2, lr: 0.1 }), config, 0.1);
-    assert.deepEqual(step.decision, { type: 'reduce', from: f32(0.1), to: f32(f32(0.1) * 0.1) });
+    const start = { ...decider.initialState(), best: 1 };
+    const step = decider.decide(start, epochEnd(3, { val_loss: 2, lr: 0.1 }));
+    assert.deepEqual(step.commands, [{ type: 'reduce', from: f32(0.1), to: f32(f32(0.1) * 0.1) }]);
     assert.equal(step.state.cooldownCounter, 2);
     assert.equal(step.state.wait, 0);
-    const floor = reduce(
-      start,
-      epochEnd(3, { val_loss: 2 }),
-      { ...config, minLr: 0.05 },
-      0.1,
-    ).decision;
-    assert.deepEqual(floor, { type: 'reduce', from: f32(0.1), to: f32(0.05) });
+    const floored = plateauDeciderOf({ ...config, minLr: 0.05 });
+    const floor = floored.decide(start, epochEnd(3, { val_loss: 2, lr: 0.1 })).commands;
+    assert.deepEqual(floor, [{ type: 'reduce', from: f32(0.1), to: f32(0.05) }]);
     // At the floor already (as float32): no reduction, and no cooldown either.
-    const atFloor = reduce(
-      start,
-      epochEnd(3, { val_loss: 2 }),
-      { ...config, minLr: 0.05 },
-      f32(0.05),
-    );
-    assert.equal(atFloor.decision, undefined);
+    const atFloor = floored.decide(start, epochEnd(3, { val_loss: 2, lr: f32(0.05) }));
+    assert.deepEqual(atFloor.commands, []);
     assert.equal(atFloor.state.cooldownCounter, 0);
     assert.equal(atFloor.state.wait, 1);
   });
 
   it('a replayed NaN (null in JSON) counts as no improvement', () => {
     const logs = { val_loss: null as unknown as number, lr: 0.1 };
-    const step = reduce({ ...initialState(), best: 1 }, epochEnd(1, logs), {
-      ...config,
-      patience: 5,
-    });
+    const step = plateauDeciderOf({ ...config, patience: 5 }).decide(
+      { ...decider.initialState(), best: 1 },
+      epochEnd(1, logs),
+    );
     assert.equal(step.state.wait, 1);
-    assert.equal(step.decision, undefined);
+    assert.deepEqual(step.commands, []);
   });
 });
