@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { parseString } from 'fast-csv';
 import { prepareFileTarget, readRegularFile, writeFileAtomic } from '@rxfit/core/operator-kit';
 import { ROW_END, formatRow, rowCells, type CsvDialect } from './format.js';
-import type { CsvRow } from './reducer.js';
+import type { CsvRow } from './decider.js';
 
 /** The file system calls the logger makes; tests may inject failures. */
 export interface CsvFileSystem {

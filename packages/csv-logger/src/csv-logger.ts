@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type RunControl, type TrainingEvent } from '@rxfit/core';
+import { controlOf, decisionFold, type RunControl, type TrainingEvent } from '@rxfit/core';
 import { checkOptions, effectQueue } from '@rxfit/core/operator-kit';
 import {
   endLine,
@@ -11,7 +11,7 @@ import {
   type CsvFileSystem,
 } from './csv-file.js';
 import { formatRow, rowCells, type CsvDialect } from './format.js';
-import { initialState, reduce, type CsvLoggerDecision } from './reducer.js';
+import { csvLoggerDecider, type CsvLoggerCommand } from './decider.js';
 
 const BY = 'csvLogger';
 
@@ -81,7 +81,7 @@ export function csvLogger(
 
   return (source) =>
     defer(() => {
-      let state = initialState();
+      const fold = decisionFold(csvLoggerDecider);
       // Writes in epoch order, each awaited by the loop, a failure naming csvLogger.
       const effects = effectQueue(BY);
       let file: CsvFileContent | undefined;
@@ -90,7 +90,7 @@ export function csvLogger(
       let warned = new Set<string>();
 
       const open = async (
-        decision: Extract<CsvLoggerDecision, { type: 'open' }>,
+        decision: Extract<CsvLoggerCommand, { type: 'open' }>,
         control: RunControl,
       ): Promise<void> => {
         warned = new Set();
@@ -135,7 +135,7 @@ export function csvLogger(
       };
 
       const write = async (
-        decision: Extract<CsvLoggerDecision, { type: 'write' }>,
+        decision: Extract<CsvLoggerCommand, { type: 'write' }>,
         control: RunControl,
       ): Promise<void> => {
         if (!file) await open({ type: 'open', resume: false, rows: [], keys: undefined }, control);
@@ -171,14 +171,14 @@ export function csvLogger(
 
       return source.pipe(
         tap((event) => {
-          const step = reduce(state, event);
-          state = step.state;
+          const commands = fold.next(event);
           const control = controlOf(event, 'csvLogger');
-          const decision = step.decision;
-          if (!control || !decision) return;
-          effects.run(control, () =>
-            decision.type === 'open' ? open(decision, control) : write(decision, control),
-          );
+          if (!control) return;
+          for (const command of commands) {
+            effects.run(control, () =>
+              command.type === 'open' ? open(command, control) : write(command, control),
+            );
+          }
         }),
       );
     });

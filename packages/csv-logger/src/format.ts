@@ -107,3 +107,23 @@ export async function formatRow(cells: readonly string[], dialect: CsvDialect): 
     quoteColumns,
   });
 }
+
+/**
+ * Keras' header rule: the first epoch's log keys sorted, then any `val_*` key the run announced
+ * that the first epoch lacks (Keras' `model.metrics_names` check), so later validation has a column.
+ *
+ * ## Example
+ * ```ts
+ * import { headerKeys } from '@rxfit/csv-logger';
+ * headerKeys({ loss: 1, lr: 0.1, acc: 0.5 }, ['val_loss']); // ['acc', 'loss', 'lr', 'val_loss']
+ * ```
+ * @param logs - The first epoch's logs.
+ * @param valKeys - The `val_*` keys announced by `trainBegin`.
+ * @returns The header keys after `epoch`.
+ */
+export function headerKeys(logs: Logs, valKeys: readonly string[]): string[] {
+  // Default sort compares UTF-16 code units, as Python's sorted() compares code points for these names.
+  const keys = Object.keys(logs).sort();
+  for (const key of valKeys) if (!keys.includes(key)) keys.push(key);
+  return keys;
+}

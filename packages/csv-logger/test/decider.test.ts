@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Logs, TrainingEvent } from '@rxfit/core';
-import { initialState, reduce, type CsvLoggerState } from '@rxfit/csv-logger';
+import { decisionFold, type Logs, type TrainingEvent } from '@rxfit/core';
+import { csvLoggerDecider, type CsvLoggerCommand } from '../src/decider.js';
 
 let seq = 0;
 const base = (runId: string, replayed: boolean) => ({
@@ -20,17 +20,12 @@ const epochEnd = (runId: string, epoch: number, logs: Logs, replayed = false): T
   Object.freeze({ ...base(runId, replayed), type: 'epochEnd', epoch, logs });
 
 function fold(events: readonly TrainingEvent[]) {
-  let state: CsvLoggerState = initialState();
-  const decisions = [];
-  for (const event of events) {
-    const step = reduce(state, event);
-    state = step.state;
-    if (step.decision) decisions.push(step.decision);
-  }
-  return { state, decisions };
+  const folded = decisionFold(csvLoggerDecider);
+  const decisions: CsvLoggerCommand[] = events.flatMap((event) => folded.next(event));
+  return { state: folded.state, decisions };
 }
 
-describe('csv-logger reducer', () => {
+describe('csv-logger decider', () => {
   it('a live run: open fresh, then one write per epoch with the keys fixed at the first', () => {
     const { decisions } = fold([
       trainBegin('a', false, ['loss', 'val_loss']),
@@ -98,5 +93,12 @@ describe('csv-logger reducer', () => {
       trainBegin('b'),
     ]);
     assert.deepEqual(decisions, [{ type: 'open', resume: false, rows: [], keys: undefined }]);
+  });
+
+  it('replayed epochs without their trainBegin (a log read from a later line) still make a resume', () => {
+    const { decisions } = fold([epochEnd('a', 3, { loss: 1 }, true), trainBegin('a')]);
+    assert.deepEqual(decisions, [
+      { type: 'open', resume: true, rows: [{ epoch: 3, logs: { loss: 1 } }], keys: ['loss'] },
+    ]);
   });
 });
