@@ -1,7 +1,7 @@
-import { reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
+import { decisionFold, reportWarning, warningOf, type TrainingEvent } from '@rxfit/core';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from '@rxfit/core/operator-kit';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { closeLine, initialState, reduce } from './reducer.js';
+import { closeLine, progressDeciderOf } from './progress-decider.js';
 
 /** Options of {@link progressBar}. */
 export interface ProgressBarOptions {
@@ -62,24 +62,15 @@ export function progressBar(
 
   return (source) =>
     defer(() => {
-      let state = initialState();
+      const fold = decisionFold(progressDeciderOf({ interval, width, isTTY, replay, now }));
       return source.pipe(
         tap((event) => {
-          const replayed = event.replayed === true;
-          const step = reduce(state, event, {
-            now: isTTY && !replayed ? now() : 0,
-            live: isTTY && !replayed,
-            print: !replayed || replay,
-            interval,
-            width,
-          });
-          state = step.state;
-          if (step.text !== '') write(step.text);
-          if (!replayed && warningOf(event)) reportWarning(event);
+          for (const text of fold.next(event)) write(text);
+          if (event.replayed !== true && warningOf(event)) reportWarning(event);
         }),
         // A run cancelled mid-epoch leaves the live line open: end it so the prompt starts clean.
         finalize(() => {
-          const text = closeLine(state);
+          const text = closeLine(fold.state);
           if (text !== '') write(text);
         }),
       );

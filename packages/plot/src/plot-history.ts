@@ -1,4 +1,4 @@
-import { controlOf, type TrainingEvent } from '@rxfit/core';
+import { controlOf, decisionFold, type TrainingEvent } from '@rxfit/core';
 import {
   checkBoolean,
   checkInteger,
@@ -10,7 +10,7 @@ import {
 } from '@rxfit/core/operator-kit';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { historySpec, plottableMetrics } from './history-spec.js';
-import { historyOf, initialState, reduce, type PlotState } from './reducer.js';
+import { historyOf, plotDeciderOf, type PlotState } from './decider.js';
 import { writeChart } from './render.js';
 
 /** A file format {@link plotHistory} writes. */
@@ -60,14 +60,14 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
 
   return (source) =>
     new Observable<TrainingEvent>((subscriber) => {
-      let state: PlotState = initialState();
+      const fold = decisionFold(plotDeciderOf(settings.metrics));
       // Every render waits for the previous one: files are written in epoch order.
       const effects = effectQueue('plotHistory');
 
       const subscription = source.subscribe({
         next: (event) => {
-          const step = reduce(state, event, settings.metrics);
-          state = step.state;
+          const commands = fold.next(event);
+          const state = fold.state;
           const control = controlOf(event, 'plotHistory');
           if (control && event.type === 'trainBegin') {
             // Before the first batch: the folder exists (created) and no link or folder is in the way.
@@ -77,16 +77,17 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
               failRun(control, error);
             }
           }
-          if (control) {
-            for (const warning of step.warnings) control.warn(warning, { by: 'plotHistory' });
-            if (step.render === 'epoch' && hasData(state, settings.metrics)) {
-              const snapshot = state;
-              effects.run(control, () => render(snapshot, settings));
+          for (const command of commands) {
+            if (command.type === 'warn') {
+              control?.warn(command.message, { by: 'plotHistory' });
+            } else if (!hasData(state, settings.metrics)) {
+              continue;
+            } else if (control && command.when === 'epoch') {
+              effects.run(control, () => render(state, settings));
+            } else if (!control && command.when === 'end' && settings.replay) {
+              // A replay has no loop to defer to: completion waits for this render instead.
+              effects.run(undefined, () => render(state, settings));
             }
-          } else if (step.render === 'end' && settings.replay && hasData(state, settings.metrics)) {
-            // A replay has no loop to defer to: completion waits for this render instead.
-            const snapshot = state;
-            effects.run(undefined, () => render(snapshot, settings));
           }
           subscriber.next(event);
         },

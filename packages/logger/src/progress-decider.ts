@@ -1,4 +1,4 @@
-import type { Logs, TrainingEvent } from '@rxfit/core';
+import type { Decider, Logs, TrainingEvent } from '@rxfit/core';
 import {
   decisionMessage,
   formatBar,
@@ -8,7 +8,7 @@ import {
   pyFixed,
 } from './format.js';
 
-/** The progress bar's state for one run: pure data, replaced (never mutated) by {@link reduce}. */
+/** The progress bar's state for one run: pure data, replaced (never mutated) by each event. */
 export interface ProgressState {
   /** `params.epochs` (the epoch to stop before), for the `Epoch 3/50` header. */
   readonly epochs: number | undefined;
@@ -31,7 +31,7 @@ export interface ProgressState {
 }
 
 /** How one event is rendered. */
-export interface RenderContext {
+interface RenderContext {
   /** Ms since the epoch, from the `now` port: only the throttle reads it. */
   readonly now: number;
   /** Draw the live bar (`\r` updates): a TTY and a live event. */
@@ -45,52 +45,71 @@ export interface RenderContext {
 }
 
 /** The state after an event and the text to write for it (`''` for none). */
-export interface ProgressStep {
+interface ProgressStep {
   readonly state: ProgressState;
   readonly text: string;
 }
 
+/** How the progress bar renders, fixed for the operator. */
+export interface ProgressSettings {
+  /** Minimum ms between two live draws. */
+  readonly interval: number;
+  /** Characters between the brackets. */
+  readonly width: number;
+  /** Draw the live bar (`\r` updates) for live events. */
+  readonly isTTY: boolean;
+  /** Print replayed events too. */
+  readonly replay: boolean;
+  /** The clock of the throttle, in ms: the decider's one input besides the events. */
+  readonly now: () => number;
+}
+
+const INITIAL_STATE: ProgressState = {
+  epochs: undefined,
+  target: undefined,
+  epochStart: undefined,
+  firstStepTime: undefined,
+  seen: 0,
+  sums: new Map(),
+  lastDraw: undefined,
+  openWidth: 0,
+  lastSaved: new Map(),
+};
+
 /**
- * The state before the first event.
+ * Keras' `ProgbarLogger` + `Progbar` (tf.keras 2 layout) as a {@link Decider} whose commands are
+ * the text to write. Every duration printed comes from event `time` fields, so a replayed log
+ * renders the same; the clock is read only to throttle live redraws.
  *
  * ## Example
  * ```ts
- * let state = initialState(); // internal to @rxfit/logger's progressBar
+ * const fold = decisionFold(progressDeciderOf({ interval: 100, width: 30, isTTY: true, replay: false, now: Date.now }));
+ * for (const text of fold.next(event)) process.stdout.write(text);
  * ```
- * @returns An empty state.
+ * @param settings - How to render.
+ * @returns The decider.
  * @internal
  */
-export function initialState(): ProgressState {
+export function progressDeciderOf(settings: ProgressSettings): Decider<ProgressState, string> {
   return {
-    epochs: undefined,
-    target: undefined,
-    epochStart: undefined,
-    firstStepTime: undefined,
-    seen: 0,
-    sums: new Map(),
-    lastDraw: undefined,
-    openWidth: 0,
-    lastSaved: new Map(),
+    initialState: () => INITIAL_STATE,
+    decide(state, event) {
+      const replayed = event.replayed === true;
+      const live = settings.isTTY && !replayed;
+      const { state: next, text } = reduceProgress(state, event, {
+        now: live ? settings.now() : 0,
+        live,
+        print: !replayed || settings.replay,
+        interval: settings.interval,
+        width: settings.width,
+      });
+      return { state: next, commands: text === '' ? [] : [text] };
+    },
   };
 }
 
-/**
- * Folds one event into the progress bar's state and says what to print, as Keras'
- * `ProgbarLogger` + `Progbar` (tf.keras 2 layout). Pure: the clock comes in `context.now`, and
- * every duration printed comes from event `time` fields, so a replayed log renders the same.
- *
- * ## Example
- * ```ts
- * const step = reduce(state, event, { now: Date.now(), live: true, print: true, interval: 100, width: 30 });
- * process.stdout.write(step.text);
- * ```
- * @param state - The state before the event.
- * @param event - The event.
- * @param context - The clock reading and how to render.
- * @returns The next state and the text to write.
- * @internal
- */
-export function reduce(
+/** One event rendered with its context: the next state and the text (`''` for none). */
+function reduceProgress(
   state: ProgressState,
   event: TrainingEvent,
   context: RenderContext,
