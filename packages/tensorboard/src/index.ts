@@ -19,11 +19,10 @@ export {
 export { DEFAULT_BUCKET_COUNT, histogramBuckets } from './histogram.js';
 export { eventFileName, nodeEventFileSystem, type EventFileSystem } from './event-file.js';
 export {
-  initialState,
-  reduce,
-  type ReducerSettings,
+  tensorBoardDecider,
   type RunFolder,
   type SummaryWrite,
+  type TensorBoardCommand,
+  type TensorBoardSettings,
   type TensorBoardState,
-  type TensorBoardStep,
-} from './reducer.js';
+} from './decider.js';

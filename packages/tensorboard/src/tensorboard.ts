@@ -1,17 +1,22 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
+import { controlOf, decisionFold, type RunControl, type TrainingEvent } from '@rxfit/core';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  effectQueue,
+} from '@rxfit/core/operator-kit';
 import { join } from 'node:path';
 import { EventFile, nodeEventFileSystem, type EventFileSystem } from './event-file.js';
 import { DEFAULT_BUCKET_COUNT, histogramBuckets } from './histogram.js';
 import {
-  initialState,
-  reduce,
-  type ReducerSettings,
+  tensorBoardDecider,
   type RunFolder,
   type SummaryWrite,
-} from './reducer.js';
+  type TensorBoardSettings,
+} from './decider.js';
 import { summaryRecord, type HParamValue } from './summary.js';
 
 const BY = 'tensorBoard';
@@ -79,13 +84,10 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
 
   return (source) =>
     new Observable<TrainingEvent>((subscriber) => {
-      let state = initialState();
-      // Every file operation of this subscription, in order.
-      let chain: Promise<void> = Promise.resolve();
-      const enqueue = (work: () => Promise<void>): Promise<void> => {
-        chain = chain.then(work);
-        return chain;
-      };
+      const fold = decisionFold(tensorBoardDecider(settings));
+      // Every file operation of this subscription, in order; the loop waits for those of a live
+      // run, and after a failure nothing more is written.
+      const effects = effectQueue(BY);
       /** The open files of the current run, by run folder. */
       let files = new Map<RunFolder, EventFile>();
       let runWallTime = Date.now() / 1000;
@@ -104,16 +106,14 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         for (const write of writes)
           fileOf(write.folder).append(summaryRecord(write.wallTime, write.step, write.value));
       };
-      const flushAll = (): Promise<void> => {
-        const open = [...files.values()];
-        return enqueue(async () => {
-          for (const file of open) await file.flush();
-        });
+      const flushAll = async (open: readonly EventFile[]): Promise<void> => {
+        for (const file of open) await file.flush();
       };
-      const closeAll = (): Promise<void> => {
+      /** Lets go of the current files (new records go to new ones) and queues closing them. */
+      const closeAll = (control: RunControl | undefined): void => {
         const open = [...files.values()];
         files = new Map();
-        return enqueue(async () => {
+        effects.run(control, async () => {
           for (const file of open) {
             try {
               await file.flush();
@@ -128,78 +128,94 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         if (!replayed) return;
         append(replayed.writes);
         replayed = undefined;
-        // A failure stays in the chain: the next awaited write (or the end of the replay) reports it.
-        closeAll().catch(() => undefined);
+        // A failure is reported by the next awaited write, or by the end of the replay.
+        closeAll(undefined);
       };
 
       const subscription = source.subscribe({
         next: (event) => {
           const control = controlOf(event);
-          const step = reduce(state, event, settings);
-          state = step.state;
+          const commands = fold.next(event);
           if (!control) {
             // Replayed: hold the summaries of this run (a live resume would make them duplicates).
-            if (step.begin && replayed?.runId !== step.begin.runId) {
-              writeReplayed();
-              runWallTime = step.begin.wallTime;
-              replayed = { runId: step.begin.runId, writes: [] };
+            for (const command of commands) {
+              if (command.type === 'begin' && replayed?.runId !== command.runId) {
+                writeReplayed();
+                runWallTime = command.wallTime;
+                replayed = { runId: command.runId, writes: [] };
+              }
+              if (command.type === 'write') {
+                replayed ??= { runId: event.runId, writes: [] };
+                replayed.writes.push(...command.writes);
+              }
             }
-            replayed ??= { runId: event.runId, writes: [] };
-            replayed.writes.push(...step.writes);
             subscriber.next(event);
             return;
           }
-          if (step.begin) {
-            // A live run: a replayed run with its id is this run's past, already in its files.
-            if (replayed?.runId === step.begin.runId) replayed = undefined;
-            else writeReplayed();
-            closeAll().catch(() => undefined);
-            runWallTime = step.begin.wallTime;
-            // Files a run will write are checked when it begins (the folder exists and is writable).
-            control.defer(
-              enqueue(() =>
-                fs.mkdir(join(logDir, 'train')).catch((error: unknown) => {
-                  throw new Error(
-                    `tensorBoard: cannot create '${join(logDir, 'train')}': ${error instanceof Error ? error.message : String(error)}`,
-                    { cause: error },
-                  );
-                }),
-              ),
-            );
+          for (const command of commands) {
+            switch (command.type) {
+              case 'begin':
+                // A live run: a replayed run with its id is this run's past, already in its files.
+                if (replayed?.runId === command.runId) replayed = undefined;
+                else writeReplayed();
+                closeAll(undefined);
+                runWallTime = command.wallTime;
+                // Files a run will write are checked when it begins (the folder exists and is writable).
+                effects.run(control, () =>
+                  fs.mkdir(join(logDir, 'train')).catch((error: unknown) => {
+                    throw new Error(
+                      `${BY}: cannot create '${join(logDir, 'train')}': ${error instanceof Error ? error.message : String(error)}`,
+                      { cause: error },
+                    );
+                  }),
+                );
+                break;
+              case 'write':
+                append(command.writes);
+                break;
+              case 'histograms': {
+                const model = control.model;
+                if (!model) break;
+                // Read now, before the next step changes the weights; the queue awaits the values.
+                const reads = readWeights(model);
+                reads.catch(() => undefined); // a failure is reported where the queue awaits it
+                const { epoch, wallTime } = command;
+                effects.run(control, async () => {
+                  for (const { tag, values } of await reads) {
+                    fileOf('train').append(
+                      summaryRecord(wallTime, epoch, {
+                        kind: 'histogram',
+                        tag,
+                        buckets: histogramBuckets(values, buckets),
+                      }),
+                    );
+                  }
+                });
+                break;
+              }
+              case 'flush': {
+                const open = [...files.values()];
+                effects.run(control, () => flushAll(open));
+                break;
+              }
+              case 'end':
+                closeAll(control);
+                break;
+            }
           }
-          append(step.writes);
-          if (step.histograms && control.model) {
-            // Read now, before the next step changes the weights; the chain awaits the values.
-            const reads = readWeights(control.model);
-            reads.catch(() => undefined); // a failure is reported where the chain awaits it
-            const { epoch, wallTime } = step.histograms;
-            control.defer(
-              enqueue(async () => {
-                for (const { tag, values } of await reads) {
-                  fileOf('train').append(
-                    summaryRecord(wallTime, epoch, {
-                      kind: 'histogram',
-                      tag,
-                      buckets: histogramBuckets(values, buckets),
-                    }),
-                  );
-                }
-              }),
-            );
-          }
-          if (step.end) control.defer(closeAll());
-          else if (step.flush) control.defer(flushAll());
           subscriber.next(event);
         },
         error: (error: unknown) => {
-          void closeAll().then(
+          closeAll(undefined);
+          void effects.idle().then(
             () => subscriber.error(error),
             () => subscriber.error(error),
           );
         },
         complete: () => {
           writeReplayed();
-          closeAll().then(
+          closeAll(undefined);
+          effects.idle().then(
             () => subscriber.complete(),
             (error: unknown) => subscriber.error(error),
           );
@@ -208,7 +224,7 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
       return () => {
         subscription.unsubscribe();
         // A cancelled run: write what it has, then let the files go.
-        void closeAll().catch(() => undefined);
+        closeAll(undefined);
       };
     });
 }
@@ -232,7 +248,7 @@ function readWeights(
   return Promise.all(reads);
 }
 
-interface Settings extends ReducerSettings {
+interface Settings extends TensorBoardSettings {
   readonly logDir: string;
   readonly fs: EventFileSystem;
   readonly buckets: number;

@@ -1,4 +1,4 @@
-import { warningOf, type Logs, type TrainingEvent, type TrainParams } from '@rxfit/core';
+import { warningOf, type Decider, type Logs, type TrainingEvent, type TrainParams } from '@rxfit/core';
 import type { SummaryValue } from './summary.js';
 
 /** The run folders of Keras' layout: `logDir/train`, `logDir/validation`, and `logDir` itself (hparams). */
@@ -13,8 +13,8 @@ export interface SummaryWrite {
   readonly value: SummaryValue;
 }
 
-/** What the reducer needs to know of the operator's options. */
-export interface ReducerSettings {
+/** What the decider needs to know of the operator's options. */
+export interface TensorBoardSettings {
   /** Batches between batch-level summaries, or `'epoch'` for none. */
   readonly updateFreq: number | 'epoch';
   /** Epochs between weight histograms; 0 for none. */
@@ -27,7 +27,6 @@ export interface ReducerSettings {
 
 /** Where the writer stands in the run. */
 export interface TensorBoardState {
-  readonly runId: string | undefined;
   readonly params: TrainParams | undefined;
   /** Batches of each finished epoch: a global batch count is the sum before its epoch plus its index + 1. */
   readonly batchesIn: ReadonlyMap<number, number>;
@@ -35,33 +34,20 @@ export interface TensorBoardState {
   readonly batches: number;
 }
 
-/** What one event asks the operator to do. */
-export interface TensorBoardStep {
-  readonly state: TensorBoardState;
+/** What one event asks the operator to do, in this order. */
+export type TensorBoardCommand =
   /** A run began: files for it are opened (the event's `runId`, time in seconds). */
-  readonly begin?: { readonly runId: string; readonly wallTime: number };
-  readonly writes: readonly SummaryWrite[];
-  /** Write the pending records to disk and fsync (epoch end, run end). */
-  readonly flush: boolean;
+  | { readonly type: 'begin'; readonly runId: string; readonly wallTime: number }
+  /** Summaries to append to the run folders' event files. */
+  | { readonly type: 'write'; readonly writes: readonly SummaryWrite[] }
   /** Write weight histograms for this epoch (live runs only: a replay has no weights). */
-  readonly histograms?: { readonly epoch: number; readonly wallTime: number };
-  /** The run ended: close its files. */
-  readonly end: boolean;
-}
+  | { readonly type: 'histograms'; readonly epoch: number; readonly wallTime: number }
+  /** Write the pending records to disk and fsync (epoch end). */
+  | { readonly type: 'flush' }
+  /** The run ended: flush and close its files. */
+  | { readonly type: 'end' };
 
-/**
- * The state before any event.
- *
- * ## Example
- * ```ts
- * import { initialState, reduce } from '@rxfit/tensorboard';
- * const step = reduce(initialState(), event, settings);
- * ```
- * @returns An empty state.
- */
-export function initialState(): TensorBoardState {
-  return { runId: undefined, params: undefined, batchesIn: new Map(), batches: 0 };
-}
+const INITIAL_STATE: TensorBoardState = { params: undefined, batchesIn: new Map(), batches: 0 };
 
 /** Keras' global batch count after `batches` batches of `epoch`. */
 function globalBatch(state: TensorBoardState, epoch: number, batches: number): number {
@@ -210,37 +196,41 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
 }
 
 /**
- * Folds one event into the writer's state and says what to write: Keras' `TensorBoard` callback
- * as a pure state machine (no files, no clock, no tfjs).
+ * Keras' `TensorBoard` callback as a {@link Decider}: which summaries each event adds, with
+ * Keras' tags, steps and run folders, and when to flush and close. Pure: no I/O.
  *
  * ## Example
  * ```ts
- * import { initialState, reduce } from '@rxfit/tensorboard';
- * let state = initialState();
- * const step = reduce(state, event, { updateFreq: 'epoch', histogramFreq: 0, provenance: true, hparams: undefined });
- * state = step.state; // step.writes: the summaries this event adds
+ * import { decisionFold } from '@rxfit/core';
+ * import { tensorBoardDecider } from '@rxfit/tensorboard';
+ * const fold = decisionFold(tensorBoardDecider({ updateFreq: 'epoch', histogramFreq: 0, provenance: true, hparams: undefined }));
+ * const writes = recordedEvents.flatMap((event) => fold.next(event)).flatMap((c) => (c.type === 'write' ? c.writes : []));
  * ```
- * @param state - The state so far.
- * @param event - The next event.
- * @param settings - The operator's options.
- * @returns The next state and what to write.
+ * @param settings - The operator's options that shape the summaries.
+ * @returns The decider.
  */
-export function reduce(
+export function tensorBoardDecider(
+  settings: TensorBoardSettings,
+): Decider<TensorBoardState, TensorBoardCommand> {
+  return { initialState: () => INITIAL_STATE, decide: (state, event) => decide(state, event, settings) };
+}
+
+function decide(
   state: TensorBoardState,
   event: TrainingEvent,
-  settings: ReducerSettings,
-): TensorBoardStep {
+  settings: TensorBoardSettings,
+): { state: TensorBoardState; commands: TensorBoardCommand[] } {
   const wallTime = event.time / 1000;
   const texts = settings.provenance ? provenance(event, wallTime) : [];
-  const nothing = { writes: texts, flush: false, end: false };
+  const written = (writes: readonly SummaryWrite[]): TensorBoardCommand[] =>
+    writes.length > 0 ? [{ type: 'write', writes }] : [];
   switch (event.type) {
     case 'trainBegin': {
-      const sameRun = state.runId === event.runId;
       const next: TensorBoardState = {
-        runId: event.runId,
         params: event.params,
-        // A resumed run keeps the batch counts of the epochs it replayed; a new run starts at 0.
-        batchesIn: sameRun ? state.batchesIn : new Map(),
+        // A resumed run (the same run, by decisionFold's rule) keeps the batch counts of the
+        // epochs it replayed; a new run starts from the initial state.
+        batchesIn: state.batchesIn,
         batches: 0,
       };
       const hparams: SummaryWrite[] = settings.hparams
@@ -255,20 +245,17 @@ export function reduce(
         : [];
       return {
         state: next,
-        begin: { runId: event.runId, wallTime },
-        writes: [...hparams, ...texts],
-        flush: false,
-        end: false,
+        commands: [{ type: 'begin', runId: event.runId, wallTime }, ...written([...hparams, ...texts])],
       };
     }
     case 'epochBegin':
-      return { state: { ...state, batches: 0 }, ...nothing };
+      return { state: { ...state, batches: 0 }, commands: written(texts) };
     case 'batchEnd': {
       const batches = event.batch + 1;
       const next = { ...state, batches };
-      if (settings.updateFreq === 'epoch') return { state: next, ...nothing };
+      if (settings.updateFreq === 'epoch') return { state: next, commands: written(texts) };
       const step = globalBatch(state, event.epoch, batches);
-      if (step % settings.updateFreq !== 0) return { state: next, ...nothing };
+      if (step % settings.updateFreq !== 0) return { state: next, commands: written(texts) };
       const writes = Object.entries(event.logs)
         .filter(
           (entry): entry is [string, number] =>
@@ -280,26 +267,23 @@ export function reduce(
           wallTime,
           value: { kind: 'scalar', tag: `batch_${key}`, value },
         }));
-      return { state: next, writes: [...writes, ...texts], flush: false, end: false };
+      return { state: next, commands: written([...writes, ...texts]) };
     }
     case 'epochEnd': {
       const writes = epochWrites(state, event.epoch, event.logs, wallTime);
       const batchesIn = new Map(state.batchesIn).set(event.epoch, state.batches);
-      const histograms =
+      const histograms: TensorBoardCommand[] =
         settings.histogramFreq > 0 && event.epoch % settings.histogramFreq === 0
-          ? { epoch: event.epoch, wallTime }
-          : undefined;
+          ? [{ type: 'histograms', epoch: event.epoch, wallTime }]
+          : [];
       return {
         state: { ...state, batchesIn },
-        writes: [...writes, ...texts],
-        flush: true,
-        ...(histograms ? { histograms } : {}),
-        end: false,
+        commands: [...written([...writes, ...texts]), ...histograms, { type: 'flush' }],
       };
     }
     case 'trainEnd':
-      return { state, writes: texts, flush: true, end: true };
+      return { state, commands: [...written(texts), { type: 'end' }] };
     default:
-      return { state, ...nothing };
+      return { state, commands: written(texts) };
   }
 }
