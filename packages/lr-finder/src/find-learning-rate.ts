@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
-import { controlOf, fit, type TrainingData, type TrainingEvent } from '@rxfit/core';
+import { controlOf, decisionFold, fit, type TrainingData, type TrainingEvent } from '@rxfit/core';
 import { checkInteger, checkNumber, checkOneOf, checkOptions } from '@rxfit/core/operator-kit';
 import { writeSweepPlot } from './plot.js';
-import { initialState, reduce, type SweepSettings } from './reducer.js';
+import { sweepDecider, type SweepSettings } from './decider.js';
 import {
   SUGGESTION_METHODS,
   suggestLearningRates,
@@ -112,7 +112,7 @@ async function sweep(
   const owned = owner.isOptimizerOwned;
   const weights = await copyWeights(model);
   const sweepOptimizer = await copyOptimizer(original);
-  let state = initialState();
+  const fold = decisionFold(sweepDecider(settings));
   try {
     model.optimizer = sweepOptimizer;
     const sweep$ = fit(model, data, {
@@ -124,13 +124,14 @@ async function sweep(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     }).pipe(
       tap((event) => {
-        const step = reduce(state, event, settings);
-        state = step.state;
+        const commands = fold.next(event);
         const control = controlOf(event);
-        if (!control || !step.command) return;
-        if (step.command.type === 'setLearningRate')
-          control.setLearningRate(step.command.learningRate, { by: BY });
-        else control.stop(step.command.reason, { by: BY, details: step.command.details });
+        if (!control) return;
+        for (const command of commands) {
+          if (command.type === 'setLearningRate')
+            control.setLearningRate(command.learningRate, { by: BY });
+          else control.stop(command.reason, { by: BY, details: command.details });
+        }
       }),
     );
     await lastValueFrom(
@@ -146,7 +147,7 @@ async function sweep(
     owner.isOptimizerOwned = owned;
     sweepOptimizer.dispose();
   }
-  const { learningRates, losses, rawLosses } = state;
+  const { learningRates, losses, rawLosses, stoppedBy } = fold.state;
   // A cancelled step leaves a learning rate without a loss.
   const rates = learningRates.slice(0, losses.length);
   const suggestions = suggestLearningRates(rates, losses, settings.numSteps);
@@ -156,7 +157,7 @@ async function sweep(
     rawLosses,
     suggestion: suggestions[settings.suggest]?.learningRate,
     suggestions,
-    stoppedBy: state.stoppedBy ?? 'numSteps',
+    stoppedBy: stoppedBy ?? 'numSteps',
   };
   if (settings.plot === undefined) return result;
   return {

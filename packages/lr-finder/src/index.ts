@@ -15,11 +15,10 @@ export {
   type Suggestions,
 } from './suggest.js';
 export {
-  initialState,
-  reduce,
+  sweepDecider,
   sweepLearningRate,
   type SweepCommand,
   type SweepSettings,
   type SweepState,
-} from './reducer.js';
+} from './decider.js';
 export { sweepSpec, writeSweepPlot, type SweepPlotData } from './plot.js';

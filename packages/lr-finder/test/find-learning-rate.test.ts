@@ -5,9 +5,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { controlOf, fit, type TrainingEvent } from '@rxfit/core';
+import { controlOf, decisionFold, fit, type TrainingEvent } from '@rxfit/core';
 import { eventLog, readEventLog } from '@rxfit/event-log';
-import { findLearningRate, initialState, reduce, type SweepState } from '@rxfit/lr-finder';
+import { findLearningRate, sweepDecider } from '@rxfit/lr-finder';
 
 function problem(seed = 1): { model: tf.Sequential; xs: tf.Tensor2D; ys: tf.Tensor } {
   const model = tf.sequential({
@@ -126,7 +126,7 @@ describe('findLearningRate', () => {
         [...Buffer.from('PNG')],
       );
 
-      // The log is a run like any other: replayed through the reducer, it gives the same curve.
+      // The log is a run like any other: replayed through the decider, it gives the same curve.
       const events: TrainingEvent[] = await lastValueFrom(readEventLog(logPath).pipe(toArray()));
       const changes = events.filter((e) => e.type === 'learningRateChanged' && e.by === 'lrFinder');
       assert.equal(changes.length, lrs.length);
@@ -136,10 +136,9 @@ describe('findLearningRate', () => {
         ),
       );
       const settings = { minLr: 1e-5, maxLr: 1e4, numSteps: 60, beta: 0.9, divergenceFactor: 4 };
-      const replayed = events.reduce<SweepState>(
-        (state, event) => reduce(state, event, settings).state,
-        initialState(),
-      );
+      const fold = decisionFold(sweepDecider(settings));
+      for (const event of events) fold.next(event);
+      const replayed = fold.state;
       assert.deepEqual(replayed.losses, losses);
       assert.deepEqual(replayed.learningRates, lrs);
       tf.dispose([xs, ys]);

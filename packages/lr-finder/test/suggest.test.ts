@@ -2,17 +2,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   gradient,
-  initialState,
   minimum,
-  reduce,
   steepest,
   suggestLearningRates,
+  sweepDecider,
   sweepLearningRate,
   valley,
+  type SweepCommand,
   type SweepSettings,
-  type SweepState,
 } from '@rxfit/lr-finder';
-import type { TrainingEvent } from '@rxfit/core';
+import { decisionFold, type TrainingEvent } from '@rxfit/core';
 
 /** A range test's typical curve: flat, a descent, a valley, then divergence; with a ripple. */
 const n = 100;
@@ -72,19 +71,15 @@ const batch = (type: 'batchBegin' | 'batchEnd', loss?: number): TrainingEvent =>
     : { type, epoch: 0, batch: 0, logs: { loss: loss!, size: 1 }, runId: 'r', seq: seq++, time: 0 };
 
 function sweep(rawLosses: number[], s: SweepSettings = settings) {
-  let state: SweepState = initialState();
-  const commands: unknown[] = [];
+  const fold = decisionFold(sweepDecider(s));
+  const commands: SweepCommand[] = [];
   for (const loss of rawLosses) {
-    for (const event of [batch('batchBegin'), batch('batchEnd', loss)]) {
-      const step = reduce(state, event, s);
-      state = step.state;
-      if (step.command) commands.push(step.command);
-    }
+    for (const event of [batch('batchBegin'), batch('batchEnd', loss)]) commands.push(...fold.next(event));
   }
-  return { state, commands };
+  return { state: fold.state, commands };
 }
 
-describe('the sweep reducer', () => {
+describe('the sweep decider', () => {
   it('sets an exponential learning rate before each batch, minLr first and maxLr last', () => {
     const { state, commands } = sweep([1, 1, 1, 1, 1]);
     const expected = [1e-4, 1e-3, 1e-2, 1e-1, 1];

@@ -1,6 +1,6 @@
-import type { TrainingEvent } from '@rxfit/core';
+import type { Decider, Decision, TrainingEvent } from '@rxfit/core';
 
-/** The sweep's settings the reducer needs. */
+/** The sweep's settings the decider needs. */
 export interface SweepSettings {
   readonly minLr: number;
   readonly maxLr: number;
@@ -53,52 +53,51 @@ export function sweepLearningRate(
   return minLr * (maxLr / minLr) ** (step / (numSteps - 1));
 }
 
-/**
- * The state before the sweep.
- * @returns An empty sweep.
- */
-export function initialState(): SweepState {
-  return {
-    learningRates: [],
-    losses: [],
-    rawLosses: [],
-    average: 0,
-    best: Infinity,
-    stoppedBy: undefined,
-  };
-}
+const INITIAL_STATE: SweepState = {
+  learningRates: [],
+  losses: [],
+  rawLosses: [],
+  average: 0,
+  best: Infinity,
+  stoppedBy: undefined,
+};
 
 /**
- * Folds one event of the sweep's run: before each batch, the learning rate of its step is set;
- * after it, the loss is smoothed (fastai's and Lightning's debiased moving average) and the sweep
- * stops once `numSteps` batches ran or the smoothed loss diverged (over `divergenceFactor` times the
- * best so far, or not finite). Pure: a replayed sweep gives the same state.
+ * The learning-rate sweep as a {@link Decider}: before each batch, the learning rate of its step
+ * is set; after it, the loss is smoothed (fastai's and Lightning's debiased moving average) and the
+ * sweep stops once `numSteps` batches ran or the smoothed loss diverged (over `divergenceFactor`
+ * times the best so far, or not finite). Pure: a replayed sweep gives the same state.
  *
  * ## Example
  * ```ts
- * import { initialState, reduce } from '@rxfit/lr-finder';
- * const { state, command } = reduce(initialState(), event, settings);
+ * import { decisionFold } from '@rxfit/core';
+ * import { sweepDecider } from '@rxfit/lr-finder';
+ * const fold = decisionFold(sweepDecider({ minLr: 1e-5, maxLr: 1, numSteps: 100, beta: 0.98, divergenceFactor: 4 }));
+ * for (const event of loggedSweep) fold.next(event);
+ * console.log(fold.state.learningRates, fold.state.losses);
  * ```
- * @param state - The sweep so far.
- * @param event - The next event of the run.
  * @param settings - The sweep's settings.
- * @returns The next state and the command the loop must carry out, if any.
+ * @returns The decider.
  */
-export function reduce(
+export function sweepDecider(settings: SweepSettings): Decider<SweepState, SweepCommand> {
+  return { initialState: () => INITIAL_STATE, decide: (state, event) => decide(state, event, settings) };
+}
+
+function decide(
   state: SweepState,
   event: TrainingEvent,
   settings: SweepSettings,
-): { state: SweepState; command?: SweepCommand } {
-  if (state.stoppedBy) return { state };
+): Decision<SweepState, SweepCommand> {
+  if (state.stoppedBy) return { state, commands: [] };
   const step = state.learningRates.length;
   if (event.type === 'batchBegin') {
     const learningRate = sweepLearningRate(settings, step);
     return {
       state: { ...state, learningRates: [...state.learningRates, learningRate] },
-      command: { type: 'setLearningRate', learningRate },
+      commands: [{ type: 'setLearningRate', learningRate }],
     };
   }
-  if (event.type !== 'batchEnd' || state.losses.length >= step) return { state };
+  if (event.type !== 'batchEnd' || state.losses.length >= step) return { state, commands: [] };
   const loss = event.logs['loss'];
   const raw = typeof loss === 'number' ? loss : NaN;
   const average = settings.beta * state.average + (1 - settings.beta) * raw;
@@ -115,24 +114,24 @@ export function reduce(
   if (!Number.isFinite(smoothed) || (factor !== undefined && smoothed > factor * best)) {
     return {
       state: { ...next, stoppedBy: 'diverged' },
-      command: {
+      commands: [{
         type: 'stop',
         reason: Number.isFinite(smoothed)
           ? `the smoothed loss diverged at learning rate ${state.learningRates[step - 1]}: ${smoothed} > ${factor} × the best ${best}`
           : `the loss is ${raw} at learning rate ${state.learningRates[step - 1]}`,
         details: { step: step - 1, smoothedLoss: smoothed, bestLoss: best },
-      },
+      }],
     };
   }
   if (step >= settings.numSteps) {
     return {
       state: { ...next, stoppedBy: 'numSteps' },
-      command: {
+      commands: [{
         type: 'stop',
         reason: `swept ${settings.numSteps} learning rates up to ${settings.maxLr}`,
         details: { step: step - 1 },
-      },
+      }],
     };
   }
-  return { state: next };
+  return { state: next, commands: [] };
 }
