@@ -6,13 +6,4 @@ export { backupAndRestore, type BackupAndRestoreOptions } from './backup-and-res
 export { isBackupEntry, readBackup, BACKUP_SCHEMA, type BackupMeta } from './backup-store.js';
 export { resumable, RESUMED_EVENT, type ResumableOptions, type ResumePoint, type ResumedData } from './resumable.js';
 export { replayAsRun, simulate, whatIf, type WhatIfResult } from './what-if.js';
-export {
-  initialState,
-  reduce,
-  initialOutcome,
-  reduceOutcome,
-  type RunIndexState,
-  type RunSummary,
-  type StopDecision,
-  type WhatIfOutcome,
-} from './reducer.js';
+export { type RunSummary, type StopDecision, type WhatIfOutcome } from './run-summaries.js';

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { type TrainingEvent } from '@rxfit/core';
 import { checkOptions, readRegularFile } from '@rxfit/core/operator-kit';
 import { parseLog, type LogLine } from './format.js';
-import { initialState, reduce, type RunSummary } from './reducer.js';
+import { summarizeRuns, type RunSummary } from './run-summaries.js';
 
 /** Options of {@link readEventLog} and {@link listRuns}. */
 export interface ReadEventLogOptions {
@@ -91,5 +91,5 @@ export function readEventLog(path: string, options: ReadEventLogOptions = {}): O
 export async function listRuns(path: string, options: ReadEventLogOptions = {}): Promise<RunSummary[]> {
   checkReadOptions('listRuns', path, options);
   const lines = await readLogLines(path, options.onWarning);
-  return [...lines.reduce((state, { event }) => reduce(state, event), initialState()).runs.values()];
+  return summarizeRuns(lines.map(({ event }) => event));
 }

@@ -70,12 +70,9 @@ async function rewindLog(path: string, meta: BackupMeta, onWarning?: (message: s
   } finally {
     await handle.close();
   }
-  const events = lines.slice(0, cut + 1).filter(({ event }) => event.runId === meta.runId).map(({ event }) => event);
-  // The replay stands for the run as if it had never stopped: one trainBegin. The trainBegin of
-  // each earlier resume stays in the file, but replayed it would look like a new run to
-  // operators that reset on a replayed trainBegin.
-  const first = events.findIndex((event) => event.type === 'trainBegin');
-  return events.filter((event, i) => event.type !== 'trainBegin' || i === first);
+  // Replayed as logged, a trainBegin per earlier start included: by core's run rule
+  // (decisionFold), events of the same run carry every operator's state on.
+  return lines.slice(0, cut + 1).filter(({ event }) => event.runId === meta.runId).map(({ event }) => event);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { defer, map, switchMap, toArray, type MonoTypeOperatorFunction, type Observable, type OperatorFunction } from 'rxjs';
 import type { Logs, TrainingEvent } from '@rxfit/core';
 import { scriptedRun } from '@rxfit/core';
-import { initialOutcome, reduceOutcome, type WhatIfOutcome } from './reducer.js';
+import { whatIfOutcome, type WhatIfOutcome } from './run-summaries.js';
 
 /** What {@link simulate} reports: the {@link WhatIfOutcome} and every event of the simulated run. */
 export interface WhatIfResult extends WhatIfOutcome {
@@ -89,7 +89,7 @@ export function simulate(...operators: MonoTypeOperatorFunction<TrainingEvent>[]
       switchMap((events) =>
         defer(() => operators.reduce((run$, op) => run$.pipe(op), replayAsRun(events))).pipe(
           toArray(),
-          map((simulated) => ({ ...simulated.reduce(reduceOutcome, initialOutcome()), events: simulated })),
+          map((simulated) => ({ ...whatIfOutcome(simulated), events: simulated })),
         ),
       ),
     );

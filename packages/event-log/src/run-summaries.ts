@@ -19,63 +19,43 @@ export interface RunSummary {
   readonly endTime: number;
 }
 
-/** The runs found so far, in order of first appearance. */
-export interface RunIndexState {
-  readonly runs: ReadonlyMap<string, RunSummary>;
-}
-
 /**
- * An empty index of runs, the start of the fold behind `listRuns`.
+ * The runs of a log, in order of first appearance: the fold behind `listRuns`. A log holds many
+ * runs, so this summarises a log; it is not one run's decision (no `Decider`).
  *
  * ## Example
  * ```ts
- * import { initialState, reduce } from '@rxfit/event-log';
- * const index = events.reduce(reduce, initialState());
- * console.log([...index.runs.values()].map((run) => run.endReason));
+ * summarizeRuns(events).map((run) => run.endReason);
  * ```
- * @returns A state with no run.
+ * @param events - Logged events, in log order.
+ * @returns One summary per run.
  */
-export function initialState(): RunIndexState {
-  return { runs: new Map() };
-}
-
-/**
- * Folds one logged event into the index of runs; pure, it returns a new state.
- *
- * ## Example
- * ```ts
- * import { initialState, reduce } from '@rxfit/event-log';
- * const state = reduce(initialState(), event);
- * ```
- * @param state - The index so far.
- * @param event - The next logged event.
- * @returns The index with the event counted.
- */
-export function reduce(state: RunIndexState, event: TrainingEvent): RunIndexState {
-  const runs = new Map(state.runs);
-  const before = runs.get(event.runId);
-  const summary: RunSummary = before ?? {
-    runId: event.runId,
-    firstSeq: event.seq,
-    lastSeq: event.seq,
-    events: 0,
-    epochs: [],
-    starts: 0,
-    endReason: undefined,
-    startTime: event.time,
-    endTime: event.time,
-  };
-  runs.set(event.runId, {
-    ...summary,
-    lastSeq: event.seq,
-    events: summary.events + 1,
-    epochs: event.type === 'epochEnd' ? [...summary.epochs, event.epoch] : summary.epochs,
-    starts: summary.starts + (event.type === 'trainBegin' ? 1 : 0),
-    // A resumed run starts again: only the last trainEnd counts.
-    endReason: event.type === 'trainEnd' ? event.reason : event.type === 'trainBegin' ? undefined : summary.endReason,
-    endTime: event.time,
-  });
-  return { runs };
+export function summarizeRuns(events: Iterable<TrainingEvent>): RunSummary[] {
+  const runs = new Map<string, RunSummary>();
+  for (const event of events) {
+    const summary: RunSummary = runs.get(event.runId) ?? {
+      runId: event.runId,
+      firstSeq: event.seq,
+      lastSeq: event.seq,
+      events: 0,
+      epochs: [],
+      starts: 0,
+      endReason: undefined,
+      startTime: event.time,
+      endTime: event.time,
+    };
+    runs.set(event.runId, {
+      ...summary,
+      lastSeq: event.seq,
+      events: summary.events + 1,
+      epochs: event.type === 'epochEnd' ? [...summary.epochs, event.epoch] : summary.epochs,
+      starts: summary.starts + (event.type === 'trainBegin' ? 1 : 0),
+      // A resumed run starts again: only the last trainEnd counts.
+      endReason: event.type === 'trainEnd' ? event.reason : event.type === 'trainBegin' ? undefined : summary.endReason,
+      endTime: event.time,
+    });
+  }
+  return [...runs.values()];
 }
 
 /** Where a replayed policy would have stopped the run. */
@@ -103,40 +83,30 @@ export interface WhatIfOutcome {
   readonly learningRateChanges: readonly { readonly epoch: number; readonly from: number; readonly to: number; readonly by: string }[];
 }
 
-/**
- * The what-if outcome before any event, the start of the fold behind `simulate`.
- *
- * ## Example
- * ```ts
- * import { initialOutcome, reduceOutcome } from '@rxfit/event-log';
- * const outcome = simulatedEvents.reduce(reduceOutcome, initialOutcome());
- * ```
- * @returns An outcome with no epoch and no decision.
- */
-export function initialOutcome(): WhatIfOutcome {
-  return {
-    stoppedAt: undefined,
-    stop: undefined,
-    reason: undefined,
-    epochs: [],
-    learningRates: [],
-    learningRateChanges: [],
-  };
-}
+const NO_OUTCOME: WhatIfOutcome = {
+  stoppedAt: undefined,
+  stop: undefined,
+  reason: undefined,
+  epochs: [],
+  learningRates: [],
+  learningRateChanges: [],
+};
 
 /**
- * Folds one event of a simulated run into its outcome; pure, it returns a new outcome.
+ * What a simulated run did: the fold behind `simulate`, over the events of one simulated run.
  *
  * ## Example
  * ```ts
- * import { initialOutcome, reduceOutcome } from '@rxfit/event-log';
- * const { stoppedAt } = reduceOutcome(initialOutcome(), stopRequestedEvent);
+ * const { stoppedAt } = whatIfOutcome(simulatedEvents);
  * ```
- * @param state - The outcome so far.
- * @param event - The next event of the simulated run.
- * @returns The outcome with the event taken into account.
+ * @param events - The events of the simulated run.
+ * @returns Where it stopped, why, and the learning rates it went through.
  */
-export function reduceOutcome(state: WhatIfOutcome, event: TrainingEvent): WhatIfOutcome {
+export function whatIfOutcome(events: readonly TrainingEvent[]): WhatIfOutcome {
+  return events.reduce(foldOutcome, NO_OUTCOME);
+}
+
+function foldOutcome(state: WhatIfOutcome, event: TrainingEvent): WhatIfOutcome {
   const next = state;
   switch (event.type) {
     case 'epochEnd':
