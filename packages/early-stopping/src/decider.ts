@@ -7,7 +7,7 @@ export type Direction = MonitorDirection;
 /** Why early stopping asks the run to stop. */
 export type StopCause = 'patience' | 'stoppingThreshold' | 'divergenceThreshold' | 'nonFinite';
 
-/** The resolved, validated settings the reducer decides with. */
+/** The resolved, validated settings the decider decides with. */
 export interface EarlyStoppingConfig {
   /** The monitor as checked against each run's keys. */
   readonly settings: MonitorSettings;
@@ -41,7 +41,7 @@ export interface EarlyStoppingState {
   readonly best: number | undefined;
   /** The epoch of {@link EarlyStoppingState.best}. */
   readonly bestEpoch: number | undefined;
-  /** The epoch at which this reducer decided to stop. */
+  /** The epoch at which this decider decided to stop. */
   readonly stoppedEpoch: number | undefined;
   /** Whether the missing-monitor warning was given in this run. */
   readonly warnedMissing: boolean;
