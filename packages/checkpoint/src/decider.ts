@@ -68,7 +68,10 @@ export function checkpointDeciderOf(config: CheckpointConfig): Decider<Checkpoin
           event.batch <= state.lastBatchSeen ? event.batch + 1 : event.batch - state.lastBatchSeen;
         const seen = state.batchesSinceSave + added;
         if (seen < config.saveFreq) {
-          return { state: { ...state, batchesSinceSave: seen, lastBatchSeen: event.batch }, commands: [] };
+          return {
+            state: { ...state, batchesSinceSave: seen, lastBatchSeen: event.batch },
+            commands: [],
+          };
         }
         return decide(
           config,

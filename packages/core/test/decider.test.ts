@@ -1,12 +1,27 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decisionFold, type Decider, type TrainingEvent, type TrainingEventBody } from '@rxfit/core';
+import {
+  decisionFold,
+  type Decider,
+  type TrainingEvent,
+  type TrainingEventBody,
+} from '@rxfit/core';
 
 let seq = 0;
 const event = (runId: string, body: TrainingEventBody, replayed = false): TrainingEvent =>
-  Object.freeze({ ...body, runId, seq: seq++, time: 0, ...(replayed ? { replayed: true as const } : {}) });
+  Object.freeze({
+    ...body,
+    runId,
+    seq: seq++,
+    time: 0,
+    ...(replayed ? { replayed: true as const } : {}),
+  });
 const begin = (runId: string, replayed = false) =>
-  event(runId, { type: 'trainBegin', params: { epochs: 9, initialEpoch: 0, metrics: ['loss'] } }, replayed);
+  event(
+    runId,
+    { type: 'trainBegin', params: { epochs: 9, initialEpoch: 0, metrics: ['loss'] } },
+    replayed,
+  );
 const epochEnd = (runId: string, epoch: number, replayed = false) =>
   event(runId, { type: 'epochEnd', epoch, logs: { loss: 1 } }, replayed);
 
@@ -14,9 +29,13 @@ const epochEnd = (runId: string, epoch: number, replayed = false) =>
 const counter: Decider<{ readonly epochs: number; readonly begins: number }, string> = {
   initialState: () => ({ epochs: 0, begins: 0 }),
   decide(state, e) {
-    if (e.type === 'trainBegin') return { state: { ...state, begins: state.begins + 1 }, commands: [] };
+    if (e.type === 'trainBegin')
+      return { state: { ...state, begins: state.begins + 1 }, commands: [] };
     if (e.type !== 'epochEnd') return { state, commands: [] };
-    return { state: { ...state, epochs: state.epochs + 1 }, commands: [`epoch ${e.epoch} of ${e.runId}`] };
+    return {
+      state: { ...state, epochs: state.epochs + 1 },
+      commands: [`epoch ${e.epoch} of ${e.runId}`],
+    };
   },
 };
 
@@ -32,7 +51,13 @@ describe('decisionFold: the one run rule', () => {
 
   it('a run resumed twice (replayed trainBegins, then the live one) carries its state on', () => {
     const fold = decisionFold(counter);
-    for (const e of [begin('a', true), epochEnd('a', 0, true), begin('a', true), epochEnd('a', 1, true), begin('a')]) {
+    for (const e of [
+      begin('a', true),
+      epochEnd('a', 0, true),
+      begin('a', true),
+      epochEnd('a', 1, true),
+      begin('a'),
+    ]) {
       fold.next(e);
     }
     assert.deepEqual(fold.state, { epochs: 2, begins: 3 });

@@ -32,7 +32,12 @@ export type CsvLoggerCommand =
     }
   | { readonly type: 'write'; readonly row: CsvRow; readonly keys: readonly string[] };
 
-const INITIAL_STATE: CsvLoggerState = { replayed: false, valKeys: [], keys: undefined, replayedRows: [] };
+const INITIAL_STATE: CsvLoggerState = {
+  replayed: false,
+  valKeys: [],
+  keys: undefined,
+  replayedRows: [],
+};
 
 /**
  * The CSV logger's decision as a {@link Decider}: replayed events only rebuild the state (the
@@ -54,7 +59,10 @@ export const csvLoggerDecider: Decider<CsvLoggerState, CsvLoggerCommand> = {
       if (replayed) {
         // A log resumed before holds one trainBegin per start of the run: carry on.
         if (state.replayed) return { state, commands: [] };
-        return { state: { ...state, replayed: true, valKeys: valKeysOf(event.params.metrics) }, commands: [] };
+        return {
+          state: { ...state, replayed: true, valKeys: valKeysOf(event.params.metrics) },
+          commands: [],
+        };
       }
       if (state.replayed) {
         return {

@@ -1,4 +1,4 @@
-import { type Decider, type Decision, type MonitorDirection, type TrainingEvent } from '@rxfit/core';
+import { type Decider, type Decision, type MonitorDirection } from '@rxfit/core';
 import { isImprovement, type MonitorSettings } from '@rxfit/core/operator-kit';
 
 /** Whether the monitored value improves downwards or upwards. */
@@ -204,4 +204,3 @@ function describeBest(best: number | undefined, bestEpoch: number | undefined): 
   // Epoch indexes count from 0 like the events; "index" keeps them apart from Keras' 1-based "Epoch N".
   return `${Number(best.toPrecision(5))} at epoch index ${bestEpoch}`;
 }
-

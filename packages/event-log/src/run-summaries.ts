@@ -51,7 +51,12 @@ export function summarizeRuns(events: Iterable<TrainingEvent>): RunSummary[] {
       epochs: event.type === 'epochEnd' ? [...summary.epochs, event.epoch] : summary.epochs,
       starts: summary.starts + (event.type === 'trainBegin' ? 1 : 0),
       // A resumed run starts again: only the last trainEnd counts.
-      endReason: event.type === 'trainEnd' ? event.reason : event.type === 'trainBegin' ? undefined : summary.endReason,
+      endReason:
+        event.type === 'trainEnd'
+          ? event.reason
+          : event.type === 'trainBegin'
+            ? undefined
+            : summary.endReason,
       endTime: event.time,
     });
   }
@@ -80,7 +85,12 @@ export interface WhatIfOutcome {
   /** The learning rate in force during each of those epochs (the `lr` of each `epochEnd`). */
   readonly learningRates: readonly number[];
   /** Every learning-rate change the policy made. */
-  readonly learningRateChanges: readonly { readonly epoch: number; readonly from: number; readonly to: number; readonly by: string }[];
+  readonly learningRateChanges: readonly {
+    readonly epoch: number;
+    readonly from: number;
+    readonly to: number;
+    readonly by: string;
+  }[];
 }
 
 const NO_OUTCOME: WhatIfOutcome = {

@@ -119,7 +119,8 @@ function reduceProgress(
       // A backend that names its device (webgpu: the adapter, and whether it is software) is
       // said once, so a run on a software GPU is never mistaken for a fast one.
       const backend = event.params.backend;
-      const device = backend?.includes(' on ') === true && context.print ? `Training on ${backend}\n` : '';
+      const device =
+        backend?.includes(' on ') === true && context.print ? `Training on ${backend}\n` : '';
       return {
         state: {
           ...state,
@@ -282,5 +283,7 @@ function elapsedSeconds(state: ProgressState, time: number): string {
 
 function runningMeans(sums: ReadonlyMap<string, readonly [number, number]>): Logs {
   // fromEntries defines each key, `__proto__` included, as a plain property.
-  return Object.fromEntries([...sums].map(([key, [total, weight]]) => [key, total / Math.max(1, weight)]));
+  return Object.fromEntries(
+    [...sums].map(([key, [total, weight]]) => [key, total / Math.max(1, weight)]),
+  );
 }

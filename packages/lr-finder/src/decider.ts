@@ -80,7 +80,10 @@ const INITIAL_STATE: SweepState = {
  * @returns The decider.
  */
 export function sweepDecider(settings: SweepSettings): Decider<SweepState, SweepCommand> {
-  return { initialState: () => INITIAL_STATE, decide: (state, event) => decide(state, event, settings) };
+  return {
+    initialState: () => INITIAL_STATE,
+    decide: (state, event) => decide(state, event, settings),
+  };
 }
 
 function decide(
@@ -114,23 +117,27 @@ function decide(
   if (!Number.isFinite(smoothed) || (factor !== undefined && smoothed > factor * best)) {
     return {
       state: { ...next, stoppedBy: 'diverged' },
-      commands: [{
-        type: 'stop',
-        reason: Number.isFinite(smoothed)
-          ? `the smoothed loss diverged at learning rate ${state.learningRates[step - 1]}: ${smoothed} > ${factor} × the best ${best}`
-          : `the loss is ${raw} at learning rate ${state.learningRates[step - 1]}`,
-        details: { step: step - 1, smoothedLoss: smoothed, bestLoss: best },
-      }],
+      commands: [
+        {
+          type: 'stop',
+          reason: Number.isFinite(smoothed)
+            ? `the smoothed loss diverged at learning rate ${state.learningRates[step - 1]}: ${smoothed} > ${factor} × the best ${best}`
+            : `the loss is ${raw} at learning rate ${state.learningRates[step - 1]}`,
+          details: { step: step - 1, smoothedLoss: smoothed, bestLoss: best },
+        },
+      ],
     };
   }
   if (step >= settings.numSteps) {
     return {
       state: { ...next, stoppedBy: 'numSteps' },
-      commands: [{
-        type: 'stop',
-        reason: `swept ${settings.numSteps} learning rates up to ${settings.maxLr}`,
-        details: { step: step - 1 },
-      }],
+      commands: [
+        {
+          type: 'stop',
+          reason: `swept ${settings.numSteps} learning rates up to ${settings.maxLr}`,
+          details: { step: step - 1 },
+        },
+      ],
     };
   }
   return { state: next, commands: [] };

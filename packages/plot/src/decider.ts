@@ -30,7 +30,9 @@ const INITIAL_STATE: PlotState = { epochs: new Map(), warned: [] };
  * @returns The decider.
  * @internal
  */
-export function plotDeciderOf(metrics: readonly string[] | undefined): Decider<PlotState, PlotCommand> {
+export function plotDeciderOf(
+  metrics: readonly string[] | undefined,
+): Decider<PlotState, PlotCommand> {
   return {
     initialState: () => INITIAL_STATE,
     decide(state, event) {
@@ -50,12 +52,10 @@ export function plotDeciderOf(metrics: readonly string[] | undefined): Decider<P
               !(metric in event.logs) &&
               !(`val_${metric}` in event.logs),
           );
-          const warnings = missing.map(
-            (metric): PlotCommand => ({
-              type: 'warn',
-              message: `metric '${metric}' is not in the epoch logs (available: ${Object.keys(event.logs).join(', ')}); its panel is skipped while it has no values`,
-            }),
-          );
+          const warnings = missing.map((metric): PlotCommand => ({
+            type: 'warn',
+            message: `metric '${metric}' is not in the epoch logs (available: ${Object.keys(event.logs).join(', ')}); its panel is skipped while it has no values`,
+          }));
           return {
             state: { epochs, warned: [...state.warned, ...missing] },
             commands: [...warnings, { type: 'render', when: 'epoch' }],

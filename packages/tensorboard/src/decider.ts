@@ -1,4 +1,10 @@
-import { warningOf, type Decider, type Logs, type TrainingEvent, type TrainParams } from '@rxfit/core';
+import {
+  warningOf,
+  type Decider,
+  type Logs,
+  type TrainingEvent,
+  type TrainParams,
+} from '@rxfit/core';
 import type { SummaryValue } from './summary.js';
 
 /** The run folders of Keras' layout: `logDir/train`, `logDir/validation`, and `logDir` itself (hparams). */
@@ -212,7 +218,10 @@ function provenance(event: TrainingEvent, wallTime: number): SummaryWrite[] {
 export function tensorBoardDecider(
   settings: TensorBoardSettings,
 ): Decider<TensorBoardState, TensorBoardCommand> {
-  return { initialState: () => INITIAL_STATE, decide: (state, event) => decide(state, event, settings) };
+  return {
+    initialState: () => INITIAL_STATE,
+    decide: (state, event) => decide(state, event, settings),
+  };
 }
 
 function decide(
@@ -245,7 +254,10 @@ function decide(
         : [];
       return {
         state: next,
-        commands: [{ type: 'begin', runId: event.runId, wallTime }, ...written([...hparams, ...texts])],
+        commands: [
+          { type: 'begin', runId: event.runId, wallTime },
+          ...written([...hparams, ...texts]),
+        ],
       };
     }
     case 'epochBegin':

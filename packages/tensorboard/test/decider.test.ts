@@ -10,7 +10,10 @@ const event = (runId: string, body: TrainingEventBody): TrainingEvent =>
 /** A run's events: epochs `from`..`to` − 1 of `batches` batches each. */
 function epochs(runId: string, from: number, to: number, batches: number): TrainingEvent[] {
   const events = [
-    event(runId, { type: 'trainBegin', params: { epochs: to, initialEpoch: from, metrics: ['loss'] } }),
+    event(runId, {
+      type: 'trainBegin',
+      params: { epochs: to, initialEpoch: from, metrics: ['loss'] },
+    }),
   ];
   for (let epoch = from; epoch < to; epoch++) {
     events.push(event(runId, { type: 'epochBegin', epoch }));
@@ -23,12 +26,18 @@ function epochs(runId: string, from: number, to: number, batches: number): Train
 }
 
 const batchSteps = (commands: readonly TensorBoardCommand[]): number[] =>
-  commands.flatMap((c) => (c.type === 'write' ? c.writes : []))
+  commands
+    .flatMap((c) => (c.type === 'write' ? c.writes : []))
     .filter((w) => w.value.kind === 'scalar' && w.value.tag === 'batch_loss')
     .map((w) => w.step);
 
 describe('tensorBoardDecider', () => {
-  const settings = { updateFreq: 1, histogramFreq: 0, provenance: false, hparams: undefined } as const;
+  const settings = {
+    updateFreq: 1,
+    histogramFreq: 0,
+    provenance: false,
+    hparams: undefined,
+  } as const;
 
   it('a resumed run (same run id) counts global batches on from its replayed epochs; another run from 0', () => {
     const fold = decisionFold(tensorBoardDecider(settings));
@@ -40,8 +49,12 @@ describe('tensorBoardDecider', () => {
   });
 
   it('orders an epoch end: summaries, then the flush; a run end closes', () => {
-    const fold = decisionFold(tensorBoardDecider({ ...settings, updateFreq: 'epoch', histogramFreq: 1 }));
-    const kinds = epochs('a', 0, 1, 1).flatMap((e) => fold.next(e)).map((c) => c.type);
+    const fold = decisionFold(
+      tensorBoardDecider({ ...settings, updateFreq: 'epoch', histogramFreq: 1 }),
+    );
+    const kinds = epochs('a', 0, 1, 1)
+      .flatMap((e) => fold.next(e))
+      .map((c) => c.type);
     assert.deepEqual(kinds, ['begin', 'write', 'histograms', 'flush']);
     assert.deepEqual(
       fold.next(event('a', { type: 'trainEnd', epoch: 0, reason: 'completed' })).map((c) => c.type),
