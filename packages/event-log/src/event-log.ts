@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkInteger, checkOptions } from '@rxfit/core/operator-kit';
+import { checkInteger, checkOptions, failRun } from '@rxfit/core/operator-kit';
 import { serializeEvent } from './format.js';
 import { nodeLogFileIo, openLog, type LogFileIo } from './log-file.js';
 
@@ -106,7 +106,7 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
               const message = (cause as Error).message;
               // The target checks already name the operator and the file.
               const error = new Error(message.startsWith(`${BY}: `) ? message : `${BY}: cannot write ${path}: ${message}`, { cause });
-              if (control) control.defer(Promise.reject(error));
+              if (control) failRun(control, error);
               else {
                 subscriber.error(error);
                 return;
