@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { HookResult } from './callback.js';
-import { controlOf, type RunControl } from './control.js';
+import { controlOf, failRun, type RunControl } from './control.js';
 import { WARNING_EVENT, type EventOfType, type TrainingEvent } from './events.js';
 import { checkInteger, checkOneOf, checkOptions } from './validate.js';
 
@@ -186,7 +186,7 @@ export function sink(
         const failure = new Error(message, { cause: error });
         stopped = true;
         queue.length = 0;
-        if (control) control.defer(Promise.reject(failure));
+        if (control) failRun(control, failure);
         else if (sourceEnded) lateFailure ??= failure;
         else subscriber.error(failure);
         wake();
