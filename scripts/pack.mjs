@@ -84,7 +84,7 @@ for (const dir of packageDirs) {
     if (file.endsWith('.tsbuildinfo')) say(`${file} is build state and must not ship`);
     const m = /^dist\/(.+)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(file);
     if (m && !files.has(`src/${m[1]}.ts`))
-      say(`${file} has no source src/${m[1]}.ts (stale build: npx tsc -b --clean && npx tsc -b)`);
+      say(`${file} has no source src/${m[1]}.ts (stale build: remove the dist folders, rm -rf packages/*/dist, then npx tsc -b; tsc -b --clean leaves outputs of deleted sources)`);
   }
 
   if (manifest.type !== 'module') say('"type" must be "module"');
