@@ -41,7 +41,7 @@ export interface EarlyStoppingState {
   readonly best: number | undefined;
   /** The epoch of {@link EarlyStoppingState.best}. */
   readonly bestEpoch: number | undefined;
-  /** The epoch at which this decider decided to stop. */
+  /** The epoch at which this decider first decided to stop (later stops of a what-if fold do not move it). */
   readonly stoppedEpoch: number | undefined;
   /** Whether the missing-monitor warning was given in this run. */
   readonly warnedMissing: boolean;
@@ -196,7 +196,8 @@ function onEpochEnd(
       ...(threshold === undefined ? {} : { threshold }),
     },
   });
-  return { state: { ...next, stoppedEpoch: epoch }, commands };
+  // The first stop is where the run stopped; a recorded run folded in a what-if may go on.
+  return { state: { ...next, stoppedEpoch: next.stoppedEpoch ?? epoch }, commands };
 }
 
 function describeBest(best: number | undefined, bestEpoch: number | undefined): string {

@@ -381,3 +381,15 @@ describe('mode auto (monitorDirection) and option validation', () => {
     });
   }
 });
+
+describe('earlyStoppingDecider: a what-if over a recorded run that went on', () => {
+  it('stoppedEpoch is the first stop, though the recording has more epochs', () => {
+    const fold = decisionFold(earlyStoppingDecider({ monitor: 'loss', patience: 2 }));
+    const losses = [1, 0.8, 0.7, 0.71, 0.72, 0.73, 0.69, 0.7, 0.71, 0.72];
+    const stops = epochEvents(losses.map((loss) => ({ loss })), { replayed: true })
+      .flatMap((event) => fold.next(event))
+      .filter((command) => command.kind === 'stop');
+    assert.ok(stops.length > 1, 'the fold decides to stop again at later epochs');
+    assert.equal(fold.state.stoppedEpoch, 4);
+  });
+});
