@@ -65,6 +65,11 @@ interface NativeKernels {
     ars: number,
     acs: number,
   ) => void;
+  /**
+   * See native/adam.c: `g m v w` in, `m v w` out (an output may be its input), elements
+   * `[i0, i1)`, then the float32 scalars as bits (see {@link floatBits}).
+   */
+  readonly adam: (...args: number[]) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -141,6 +146,11 @@ export interface NativeContext {
    * {@link NativeContext.threads} lists.
    */
   run(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void;
+}
+
+/** The bits of `value` rounded to float32, as an int32: how kernels receive float arguments. */
+export function floatBits(value: number): number {
+  return new Int32Array(new Float32Array([value]).buffer)[0]!;
 }
 
 const contexts = new WeakMap<object, NativeContext | null>();
@@ -296,6 +306,7 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'binary',
   'relu',
   'gemm',
+  'adam',
 ];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
