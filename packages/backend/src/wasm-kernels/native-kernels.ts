@@ -3,9 +3,10 @@ import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 import { PLAIN_WASM, SHARED_WASM } from './wasm-binaries.js';
 
 /**
- * A convolution kernel's arguments: two inputs and the output (byte offsets), the batch rows
+ * A convolution kernel's arguments: two inputs and the output (byte offsets), the share
  * `[n0, n1)` this call computes, the shapes (`h w ci` in, `ho wo co` out, `kh kw` taps), strides
- * and the top/left padding. conv2d_filter_grad takes (x, dy, dw), conv2d_thin (x, filter, out).
+ * and the top/left padding. conv2d_filter_grad takes (x, dy, dw) and a share of the batch's
+ * images; conv2d_direct (x, filter, out) and a share of the batch's `b·ho` output rows.
  */
 type ConvKernel = (
   a: number,
@@ -35,8 +36,8 @@ type ConvKernel = (
 interface NativeKernels {
   /** See native/conv2d-filter-grad.c. */
   readonly conv2d_filter_grad: ConvKernel;
-  /** See native/conv2d-thin.c. */
-  readonly conv2d_thin: ConvKernel;
+  /** See native/conv2d-direct.c. */
+  readonly conv2d_direct: ConvKernel;
   /** See native/elementwise.c. */
   readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
   /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
@@ -299,7 +300,7 @@ class WorkerPool {
 
 const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'conv2d_filter_grad',
-  'conv2d_thin',
+  'conv2d_direct',
   'max_pool_grad_tiled',
   'sum_rows',
   'step',

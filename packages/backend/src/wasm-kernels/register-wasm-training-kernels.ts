@@ -59,7 +59,7 @@ export interface WasmTrainingKernelsOptions {
  * `MaxPoolGrad` in place of the stock one, and more faster replacements (`Conv2DBackpropInput`,
  * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`,
  * `Step`; large `Multiply`, `Add` and `Relu` with threads).
- * `Conv2DBackpropFilter`, `MaxPoolGrad`, thin `Conv2D` layers, `Step` and the bias gradient's
+ * `Conv2DBackpropFilter`, `MaxPoolGrad`, `Conv2D` (up to 128 input channels), `Step`, the bias gradient's
  * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
