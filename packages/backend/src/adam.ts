@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { floatBits, nativeContext, type NativeContext } from './wasm-kernels/native-kernels.js';
+import {
+  floatBits,
+  nativeContext,
+  SHARES_PER_THREAD,
+  type NativeContext,
+} from './wasm-kernels/native-kernels.js';
 import { nativeKernelsRegistered } from './wasm-kernels/register-wasm-training-kernels.js';
 
 /** Below this many elements per thread a variable's update stays on one thread. */
@@ -99,7 +104,9 @@ class FusedAdamOptimizer extends tf.AdamOptimizer {
       );
       native.run(
         'adam',
-        native.split(w.size, MIN_SHARE).map(([i0, i1]) => [...at, i0, i1, ...scalars]),
+        native
+          .split(w.size, MIN_SHARE, SHARES_PER_THREAD)
+          .map(([i0, i1]) => [...at, i0, i1, ...scalars]),
       );
       for (const { t, out } of targets) if (out != null) assignData(t, out);
     });

@@ -1,7 +1,7 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { convInfo } from './conv-util.js';
 import { kernelBackend, pair, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext } from './native-kernels.js';
+import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
 
 /** The most input channels measured faster than XNNPACK (120-140% of the matMul peak, against ~100%). */
 const MAX_DIRECT_CHANNELS = 128;
@@ -47,7 +47,7 @@ export function conv2dKernel(): KernelConfig {
     native.run(
       'conv2d_direct',
       native
-        .split(b * info.outHeight, MIN_ROWS)
+        .split(b * info.outHeight, MIN_ROWS, SHARES_PER_THREAD)
         .map(([r0, r1]) => [...at, r0, r1, ...dims, ...rest]),
     );
     return out;

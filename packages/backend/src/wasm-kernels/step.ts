@@ -1,6 +1,6 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { floatBits, nativeContext } from './native-kernels.js';
+import { floatBits, nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
 
 /**
  * `Step` for wasm on float32 tensors as the native SIMD pass of native/elementwise.c, split
@@ -22,7 +22,9 @@ export function stepKernel(): KernelConfig {
     const size = x.shape.reduce((p, d) => p * d, 1);
     native.run(
       'step',
-      native.split(size, 1 << 16).map(([i0, i1]) => [at, outAt, i0, i1, alphaBits]),
+      native
+        .split(size, 1 << 16, SHARES_PER_THREAD)
+        .map(([i0, i1]) => [at, outAt, i0, i1, alphaBits]),
     );
     return out;
   });
