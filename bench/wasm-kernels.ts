@@ -17,7 +17,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
+import { adam, registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
 import { median, seedCnn } from './models.js';
 
 const BATCH = 32;
@@ -27,11 +27,72 @@ type Variant = (typeof VARIANTS)[number];
 
 interface KernelCase {
   readonly name: string;
-  readonly kernel: string;
   readonly flops: number;
-  readonly inputs: () => Record<string, tf.Tensor>;
-  readonly attrs: Record<string, unknown>;
+  /** Makes the inputs; returns the timed call and what frees them. */
+  readonly setup: () => { readonly run: () => tf.Tensor; readonly dispose: () => void };
 }
+
+/** A case that runs one kernel on fixed inputs. */
+function kernelCase(
+  name: string,
+  kernel: string,
+  flops: number,
+  inputs: () => Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): KernelCase {
+  return {
+    name,
+    flops,
+    setup: () => {
+      const made = inputs();
+      return {
+        run: () => tf.engine().runKernel<tf.Tensor>(kernel, made, attrs as tf.NamedAttrMap),
+        dispose: () => tf.dispose(Object.values(made)),
+      };
+    },
+  };
+}
+
+/** The seed CNN's variables: conv1, conv2, dense1, dense2 kernels and biases. */
+const SEED_VARIABLES = [
+  [3, 3, 3, 32],
+  [32],
+  [3, 3, 32, 32],
+  [32],
+  [6272, 128],
+  [128],
+  [128, 1],
+  [1],
+];
+
+/**
+ * One Adam update of the seed CNN's 8 variables by `adam()`: the fused native pass "after",
+ * tfjs' own ops "before" (`native: false` turns the fused path off).
+ */
+const adamCase: KernelCase = {
+  name: 'Adam update (8 variables)',
+  flops: 0,
+  setup: () => {
+    const variables = SEED_VARIABLES.map((shape, i) =>
+      tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 0.1, 'float32', 20 + i))),
+    );
+    const grads = variables.map((v, i) => ({
+      name: v.name,
+      tensor: tf.randomNormal(v.shape, 0, 0.01, 'float32', 30 + i),
+    }));
+    const optimizer = adam();
+    return {
+      run: () => {
+        optimizer.applyGradients(grads);
+        return tf.scalar(0);
+      },
+      dispose: () => {
+        tf.dispose([...variables, ...grads.map((g) => g.tensor)]);
+        optimizer.dispose();
+      },
+    };
+  },
+};
 
 interface ChildResult {
   readonly threads: number;
@@ -71,76 +132,77 @@ function seedKernels(): KernelCase[] {
   const c2 = { x: [BATCH, 31, 31, 32], f: [3, 3, 32, 32], y: [BATCH, 29, 29, 32] };
   const dense = 2 * BATCH * 6272 * 128;
   return [
-    {
-      name: 'conv1 forward (3→32, 64x64)',
-      kernel: 'Conv2D',
-      flops: convFlops(c1.y, c1.f),
-      inputs: () => ({ x: r(c1.x, 1), filter: r(c1.f, 2) }),
-      attrs: conv(),
-    },
-    {
-      name: 'conv1 Conv2DBackpropFilter',
-      kernel: 'Conv2DBackpropFilter',
-      flops: convFlops(c1.y, c1.f),
-      inputs: () => ({ x: r(c1.x, 1), dy: r(c1.y, 3) }),
-      attrs: { ...conv(), filterShape: c1.f },
-    },
-    {
-      name: 'conv2 forward (32→32, 31x31)',
-      kernel: 'Conv2D',
-      flops: convFlops(c2.y, c2.f),
-      inputs: () => ({ x: r(c2.x, 4), filter: r(c2.f, 5) }),
-      attrs: conv(),
-    },
-    {
-      name: 'conv2 Conv2DBackpropFilter',
-      kernel: 'Conv2DBackpropFilter',
-      flops: convFlops(c2.y, c2.f),
-      inputs: () => ({ x: r(c2.x, 4), dy: r(c2.y, 6) }),
-      attrs: { ...conv(), filterShape: c2.f },
-    },
-    {
-      name: 'conv2 Conv2DBackpropInput',
-      kernel: 'Conv2DBackpropInput',
-      flops: convFlops(c2.y, c2.f),
-      inputs: () => ({ dy: r(c2.y, 6), filter: r(c2.f, 5) }),
-      attrs: { ...conv(), inputShape: c2.x },
-    },
-    {
-      name: 'dense1 forward (6272→128)',
-      kernel: 'BatchMatMul',
-      flops: dense,
-      inputs: () => ({ a: r([1, BATCH, 6272], 7), b: r([1, 6272, 128], 8) }),
-      attrs: { transposeA: false, transposeB: false },
-    },
-    {
-      name: 'dense1 dW (transposeA)',
-      kernel: 'BatchMatMul',
-      flops: dense,
-      inputs: () => ({ a: r([1, BATCH, 6272], 7), b: r([1, BATCH, 128], 9) }),
-      attrs: { transposeA: true, transposeB: false },
-    },
-    {
-      name: 'dense1 dx (transposeB)',
-      kernel: 'BatchMatMul',
-      flops: dense,
-      inputs: () => ({ a: r([1, BATCH, 128], 9), b: r([1, 6272, 128], 8) }),
-      attrs: { transposeA: false, transposeB: true },
-    },
-    {
-      name: 'MaxPoolGrad 1 (62x62x32)',
-      kernel: 'MaxPoolGrad',
-      flops: 0,
-      inputs: () => maxPoolInputs([BATCH, 62, 62, 32], 10),
-      attrs: pool,
-    },
-    {
-      name: 'MaxPoolGrad 2 (29x29x32)',
-      kernel: 'MaxPoolGrad',
-      flops: 0,
-      inputs: () => maxPoolInputs([BATCH, 29, 29, 32], 11),
-      attrs: pool,
-    },
+    kernelCase(
+      'conv1 forward (3→32, 64x64)',
+      'Conv2D',
+      convFlops(c1.y, c1.f),
+      () => ({ x: r(c1.x, 1), filter: r(c1.f, 2) }),
+      conv(),
+    ),
+    kernelCase(
+      'conv1 Conv2DBackpropFilter',
+      'Conv2DBackpropFilter',
+      convFlops(c1.y, c1.f),
+      () => ({ x: r(c1.x, 1), dy: r(c1.y, 3) }),
+      { ...conv(), filterShape: c1.f },
+    ),
+    kernelCase(
+      'conv2 forward (32→32, 31x31)',
+      'Conv2D',
+      convFlops(c2.y, c2.f),
+      () => ({ x: r(c2.x, 4), filter: r(c2.f, 5) }),
+      conv(),
+    ),
+    kernelCase(
+      'conv2 Conv2DBackpropFilter',
+      'Conv2DBackpropFilter',
+      convFlops(c2.y, c2.f),
+      () => ({ x: r(c2.x, 4), dy: r(c2.y, 6) }),
+      { ...conv(), filterShape: c2.f },
+    ),
+    kernelCase(
+      'conv2 Conv2DBackpropInput',
+      'Conv2DBackpropInput',
+      convFlops(c2.y, c2.f),
+      () => ({ dy: r(c2.y, 6), filter: r(c2.f, 5) }),
+      { ...conv(), inputShape: c2.x },
+    ),
+    kernelCase(
+      'dense1 forward (6272→128)',
+      'BatchMatMul',
+      dense,
+      () => ({ a: r([1, BATCH, 6272], 7), b: r([1, 6272, 128], 8) }),
+      { transposeA: false, transposeB: false },
+    ),
+    kernelCase(
+      'dense1 dW (transposeA)',
+      'BatchMatMul',
+      dense,
+      () => ({ a: r([1, BATCH, 6272], 7), b: r([1, BATCH, 128], 9) }),
+      { transposeA: true, transposeB: false },
+    ),
+    kernelCase(
+      'dense1 dx (transposeB)',
+      'BatchMatMul',
+      dense,
+      () => ({ a: r([1, BATCH, 128], 9), b: r([1, 6272, 128], 8) }),
+      { transposeA: false, transposeB: true },
+    ),
+    kernelCase(
+      'MaxPoolGrad 1 (62x62x32)',
+      'MaxPoolGrad',
+      0,
+      () => maxPoolInputs([BATCH, 62, 62, 32], 10),
+      pool,
+    ),
+    kernelCase(
+      'MaxPoolGrad 2 (29x29x32)',
+      'MaxPoolGrad',
+      0,
+      () => maxPoolInputs([BATCH, 29, 29, 32], 11),
+      pool,
+    ),
+    adamCase,
   ];
 }
 
@@ -157,7 +219,7 @@ function maxPoolInputs(shape: number[], seed: number): Record<string, tf.Tensor>
 }
 
 /**
- * The least wall time of `runs` calls of `fn` (after one warm-up), its output read back, and
+ * The least wall time of `runs` calls of `fn` (after one warm-up), and
  * the least time of the matMul peak run just before each of them: both minimums come from the
  * same moments of this process, so their ratio holds on a loaded machine.
  */
@@ -172,10 +234,14 @@ function interleaved(fn: () => tf.Tensor, runs: number, peak: () => tf.Tensor) {
   return { ms: best, peakGflops: PEAK_FLOPS / bestPeak / 1e6 };
 }
 
+/**
+ * Wall time of one call. wasm runs every kernel synchronously, so the result is ready when the
+ * call returns; it is not copied out (`dataSync` of conv1's 16 MB output took longer than the
+ * native kernel itself).
+ */
 function timeOnce(fn: () => tf.Tensor): number {
   const t0 = performance.now();
   const out = fn();
-  out.dataSync();
   const ms = performance.now() - t0;
   out.dispose();
   return ms;
@@ -212,13 +278,9 @@ async function child(threads: number, variant: Variant): Promise<ChildResult> {
   const b = tf.randomNormal([1024, 1024]);
   const peak = () => tf.matMul(a, b);
   const kernels = seedKernels().map((k) => {
-    const inputs = k.inputs();
-    const timed = interleaved(
-      () => tf.engine().runKernel<tf.Tensor>(k.kernel, inputs, k.attrs as tf.NamedAttrMap),
-      runs,
-      peak,
-    );
-    tf.dispose(Object.values(inputs));
+    const { run, dispose } = k.setup();
+    const timed = interleaved(run, runs, peak);
+    dispose();
     return { name: k.name, flops: k.flops, ...timed };
   });
   const steps = await timeStepsInterleaved(envInt('BENCH_STEPS', 10), peak);

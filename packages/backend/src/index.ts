@@ -1,3 +1,4 @@
+export { adam } from './adam.js';
 export {
   BACKEND_ENV_VAR,
   BACKEND_NAMES,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 // The README's usage example, verbatim below the setup, so the docs cannot drift.
 import * as tf from '@tensorflow/tfjs';
@@ -29,4 +30,24 @@ it('README example runs (and picks wasm here, where no native package is install
   assert.equal(tf.getBackend(), process.env['RXFIT_BACKEND'] === 'cpu' ? 'cpu' : 'wasm');
   tf.dispose([xs, ys]);
   model.dispose();
+});
+
+it("the README's API table names every export of the package", async () => {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(
+    readme.indexOf('## API\n'),
+    readme.indexOf('\n## ', readme.indexOf('## API\n') + 1),
+  );
+  const named = new Set([...table.matchAll(/`([A-Za-z_]+)[`(]/g)].map((m) => m[1]));
+  const exported = Object.keys(await import('@rxfit/backend'));
+  assert.deepEqual(
+    exported.filter((name) => !named.has(name)),
+    [],
+    'exports missing from the API table',
+  );
+  assert.deepEqual(
+    [...named].filter((name) => /^[a-z]/.test(name) && !exported.includes(name)),
+    [],
+    'functions in the API table that the package does not export',
+  );
 });

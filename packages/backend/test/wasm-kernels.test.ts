@@ -116,11 +116,12 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     assert.ok(worst < 1e-4, `worst |diff| ${worst}`);
   });
 
-  test('Conv2D, native thin kernel (1-4 input channels, output channels a multiple of 16): forward and gradients, seeded random shapes, strides and paddings', async () => {
+  test('Conv2D, native direct kernel (output channels a multiple of 16, up to 128 input channels; rows split across threads): forward and gradients, seeded random shapes, strides and paddings', async () => {
     let worst = 0;
-    for (let seed = 251; seed <= 274; seed++) {
-      const c = convCase(seed, { depthwise: false, coChoices: [16, 32] });
-      const ci = 1 + (seed % 4);
+    for (let seed = 251; seed <= 290; seed++) {
+      const c = convCase(seed, { depthwise: false, coChoices: [16, 32, 48] });
+      // Thin first layers (1-4 channels) and wider ones; 129 goes to the stock kernel.
+      const ci = seed % 2 ? 1 + (seed % 4) : pick(c.r, [5, 8, 13, 32, 40, 64, 128, 129]);
       const x = values(c.r, [c.b, c.h, c.w, ci]);
       const f = values(c.r, [c.kh, c.kw, ci, c.co]);
       const os = tf.backend_util.computeConv2DInfo(
@@ -133,7 +134,7 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
       const dy = values(c.r, os);
       worst = Math.max(
         worst,
-        await compareWithCpu(`thin conv2d seed ${seed} ci ${ci} ${JSON.stringify(c)}`, () => {
+        await compareWithCpu(`direct conv2d seed ${seed} ci ${ci} ${JSON.stringify(c)}`, () => {
           const conv = (xt: tf.Tensor, ft: tf.Tensor) =>
             tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.strides, c.pad);
           const xs = tf.tensor4d(x, [c.b, c.h, c.w, ci]);

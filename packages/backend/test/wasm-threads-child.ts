@@ -3,12 +3,13 @@
  *   node --conditions=@rxfit/source --import tsx packages/backend/test/wasm-threads-child.ts <threads|default|env>
  *
  * Picks wasm with `threads`, runs one deterministic conv training step and prints one JSON line
- * (`{"threads":…,"globalsRestored":…,"loss":…,"values":[…]}`). Then it simply returns: the
+ * (`{"threads":…,"globalsRestored":…,"loss":…,"values":[…],"cpuDiff":{…}}`). Then it simply returns: the
  * parent checks that the process exits by itself. (`bench/wasm-threads.ts` measures speed.)
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { useBestBackend } from '@rxfit/backend';
+import { adam, useBestBackend } from '@rxfit/backend';
+import { rng, values } from './oracle.js';
 
 // `default`: no `threads` option and an empty env; `env`: no `threads` option,
 // RXFIT_WASM_THREADS read from process.env; a number: that `threads` option.
@@ -35,7 +36,7 @@ const wasm = await import('@tensorflow/tfjs-backend-wasm');
 
 /**
  * One SGD step of conv 3x3 (16 filters, with a bias) → relu → maxPool → dense, from seeded
- * weights. Large enough that every native kernel it reaches (thin Conv2D, Step, the bias
+ * weights. Large enough that every native kernel it reaches (direct Conv2D, Step, the bias
  * gradient's Sum, MaxPoolGrad, Conv2DBackpropFilter) splits its work across the threads.
  */
 function convStep(): { loss: number; values: number[] } {
@@ -107,8 +108,60 @@ function elementwise(): number[] {
   });
 }
 
+/**
+ * The largest difference, relative to max(1, |cpu|), between wasm and the cpu backend of (adam)
+ * 3 steps of `adam()` against tfjs' Adam, on a variable large enough to be split across the
+ * threads and a small one, and of (conv) direct convs (32 channels) whose output rows are split
+ * across the threads, at batch 1 and 4.
+ */
+async function againstCpu(): Promise<{ adam: number; conv: number }> {
+  const r = rng(77);
+  const sizes = [300_001, 5];
+  const start = sizes.map((n) => values(r, [n]));
+  const grads = [0, 1, 2].map(() => sizes.map((n) => values(r, [n])));
+  const images = [1, 4].map((b) => ({ b, x: values(r, [b, 20, 20, 32]) }));
+  const filter = values(r, [3, 3, 32, 32]);
+  const compute = async (backend: string) => {
+    await tf.setBackend(backend);
+    const variables = start.map((v, i) =>
+      tf.tidy(() => tf.variable(tf.tensor1d(v), true, `against_cpu_${backend}_${i}`)),
+    );
+    const optimizer = backend === 'wasm' ? adam(0.01) : tf.train.adam(0.01);
+    for (const step of grads) {
+      const named = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor1d(step[i]!) }));
+      optimizer.applyGradients(named);
+      tf.dispose(named.map((g) => g.tensor));
+    }
+    const adamOut = variables.map((v) => v.dataSync() as Float32Array);
+    tf.dispose(variables);
+    optimizer.dispose();
+    const convOut = images.map(({ b, x }) =>
+      tf.tidy(
+        () =>
+          tf
+            .conv2d(tf.tensor4d(x, [b, 20, 20, 32]), tf.tensor4d(filter, [3, 3, 32, 32]), 1, 'same')
+            .dataSync() as Float32Array,
+      ),
+    );
+    return { adam: adamOut, conv: convOut };
+  };
+  const cpu = await compute('cpu');
+  const wasmOut = await compute('wasm');
+  const worst = (a: Float32Array[], e: Float32Array[]) =>
+    Math.max(
+      ...a.map((x, k) =>
+        x.reduce(
+          (m, v, i) => Math.max(m, Math.abs(v - e[k]![i]!) / Math.max(1, Math.abs(e[k]![i]!))),
+          0,
+        ),
+      ),
+    );
+  return { adam: worst(wasmOut.adam, cpu.adam), conv: worst(wasmOut.conv, cpu.conv) };
+}
+
 const step = convStep();
 const elementwiseValues = elementwise();
+const cpuDiff = await againstCpu();
 console.log(
   JSON.stringify({
     name: info.name,
@@ -117,5 +170,6 @@ console.log(
     globalsRestored,
     ...step,
     elementwise: elementwiseValues,
+    cpuDiff,
   }),
 );

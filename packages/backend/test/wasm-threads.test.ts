@@ -21,6 +21,8 @@ interface ChildResult {
   readonly loss: number;
   readonly values: readonly number[];
   readonly elementwise: readonly (number | null)[];
+  /** Largest relative difference from the cpu backend: fused Adam, direct conv. */
+  readonly cpuDiff: { readonly adam: number; readonly conv: number };
 }
 
 /**
@@ -104,8 +106,12 @@ describe('wasm threads', () => {
     }
   });
 
-  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like a single thread (1e-5), restores the globals, and the process exits by itself', async () => {
-    const [one, two, byDefault] = await Promise.all([runChild('1'), runChild('2'), runChild('default')]);
+  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like a single thread (1e-5), matches cpu in the fused Adam and direct conv, restores the globals, and the process exits by itself', async () => {
+    const [one, two, byDefault] = await Promise.all([
+      runChild('1'),
+      runChild('2'),
+      runChild('default'),
+    ]);
     assert.equal(one.code, 0);
     assert.equal(two.code, 0);
     assert.equal(one.result.name, 'wasm');
@@ -134,6 +140,17 @@ describe('wasm threads', () => {
       const w = one.result.elementwise[i];
       assert.ok(v === w, `element-wise value ${i}: ${v} (2 threads) vs ${w} (1 thread)`);
     });
+    // The fused Adam update and the direct conv, split across 2 threads and on 1, against cpu.
+    for (const { result } of [one, two]) {
+      assert.ok(
+        result.cpuDiff.adam <= 1e-6,
+        `adam vs cpu: ${result.cpuDiff.adam} (${result.threads} threads)`,
+      );
+      assert.ok(
+        result.cpuDiff.conv <= 1e-5,
+        `conv vs cpu: ${result.cpuDiff.conv} (${result.threads} threads)`,
+      );
+    }
     assert.ok(
       two.exitAfterMs < EXIT_WITHIN_MS,
       `exited ${two.exitAfterMs.toFixed(0)} ms after its result`,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, handOver, kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
 import { flip, swapIsCheaper } from './mat-mul-util.js';
-import { nativeContext, type NativeContext } from './native-kernels.js';
+import { nativeContext, SHARES_PER_THREAD, type NativeContext } from './native-kernels.js';
 
 /** A product counts as skinny, and goes native, when its batch side (m or k) is at most this. */
 const MAX_SKINNY = 64;
@@ -102,7 +102,7 @@ function skinnyProduct(
   const strides = transposeA ? [1, m] : [k, 1];
   native.run(
     'gemm',
-    native.split(m, 16).map(([m0, m1]) => [...at, m0, m1, n, k, ...strides]),
+    native.split(m, 16, SHARES_PER_THREAD).map(([m0, m1]) => [...at, m0, m1, n, k, ...strides]),
   );
   return out;
 }

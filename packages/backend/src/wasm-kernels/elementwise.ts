@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext, type NativeContext } from './native-kernels.js';
+import { nativeContext, SHARES_PER_THREAD, type NativeContext } from './native-kernels.js';
 
 /** Below this many elements a call stays on the stock kernel: waking threads costs more. */
 const MIN_THREADED_SIZE = 1 << 17;
@@ -34,7 +34,9 @@ export function threadedBinaryKernel(kernelName: 'Multiply' | 'Add'): KernelConf
     const at = [native.offset(big), native.offset(small), native.offset(out)];
     native.run(
       'binary',
-      native.split(total, MIN_SHARE).map(([i0, i1]) => [...at, i0, i1, period, op]),
+      native
+        .split(total, MIN_SHARE, SHARES_PER_THREAD)
+        .map(([i0, i1]) => [...at, i0, i1, period, op]),
     );
     return out;
   });
@@ -57,7 +59,7 @@ export function threadedReluKernel(): KernelConfig {
     const at = [native.offset(x), native.offset(out)];
     native.run(
       'relu',
-      native.split(total, MIN_SHARE).map(([i0, i1]) => [...at, i0, i1]),
+      native.split(total, MIN_SHARE, SHARES_PER_THREAD).map(([i0, i1]) => [...at, i0, i1]),
     );
     return out;
   });

@@ -3,9 +3,10 @@ import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 import { PLAIN_WASM, SHARED_WASM } from './wasm-binaries.js';
 
 /**
- * A convolution kernel's arguments: two inputs and the output (byte offsets), the batch rows
+ * A convolution kernel's arguments: two inputs and the output (byte offsets), the share
  * `[n0, n1)` this call computes, the shapes (`h w ci` in, `ho wo co` out, `kh kw` taps), strides
- * and the top/left padding. conv2d_filter_grad takes (x, dy, dw), conv2d_thin (x, filter, out).
+ * and the top/left padding. conv2d_filter_grad takes (x, dy, dw) and a share of the batch's
+ * images; conv2d_direct (x, filter, out) and a share of the batch's `b·ho` output rows.
  */
 type ConvKernel = (
   a: number,
@@ -35,8 +36,8 @@ type ConvKernel = (
 interface NativeKernels {
   /** See native/conv2d-filter-grad.c. */
   readonly conv2d_filter_grad: ConvKernel;
-  /** See native/conv2d-thin.c. */
-  readonly conv2d_thin: ConvKernel;
+  /** See native/conv2d-direct.c. */
+  readonly conv2d_direct: ConvKernel;
   /** See native/elementwise.c. */
   readonly sum_rows: (x: number, out: number, r0: number, r1: number, c: number) => void;
   /** See native/elementwise.c; `alphaBits` is the float32 alpha's bit pattern as an int32. */
@@ -65,6 +66,11 @@ interface NativeKernels {
     ars: number,
     acs: number,
   ) => void;
+  /**
+   * See native/adam.c: `g m v w` in, `m v w` out (an output may be its input), elements
+   * `[i0, i1)`, then the float32 scalars as bits (see {@link floatBits}).
+   */
+  readonly adam: (...args: number[]) => void;
   /** See native/max-pool-grad.c. */
   readonly max_pool_grad_tiled: (
     x: number,
@@ -123,9 +129,12 @@ export interface NativeContext {
   /**
    * `[start, end)` ranges that split `count` items (images of a batch, rows, elements) into
    * one share per thread, at most {@link NativeContext.threads}, never an empty one, and none
-   * smaller than `minShare` unless there is only one (waking a thread costs tens of µs).
+   * smaller than `minShare` unless there is only one (waking a thread costs tens of µs). With
+   * `perThread` > 1 and more than one thread, up to that many shares per thread: kernels whose
+   * calls write disjoint outputs take these, and {@link NativeContext.run} hands them out to
+   * whichever thread is free, so that a core busy with other work slows the call less.
    */
-  split(count: number, minShare?: number): [number, number][];
+  split(count: number, minShare?: number, perThread?: number): [number, number][];
   /** Frees a tensor made by {@link NativeContext.zeros} that is not handed to the engine. */
   free(info: TensorInfo): void;
   /** Adds the first `size` floats of each of `partials` into `out`, then frees `partials`. */
@@ -136,12 +145,27 @@ export interface NativeContext {
    */
   readonly threads: number;
   /**
-   * Runs one call of an exported kernel per argument list, the first on this thread and the
-   * others on worker threads that share the memory, and returns when all are done. At most
-   * {@link NativeContext.threads} lists.
+   * Runs one call of an exported kernel per argument list and returns when all are done: this
+   * thread and up to {@link NativeContext.threads} − 1 worker threads that share the memory
+   * each take the next list not yet taken until none is left. At most {@link MAX_CALLS} lists.
    */
   run(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void;
 }
+
+/** The bits of `value` rounded to float32, as an int32: how kernels receive float arguments. */
+export function floatBits(value: number): number {
+  return new Int32Array(new Float32Array([value]).buffer)[0]!;
+}
+
+/** Longest argument list of an exported kernel. */
+const MAX_ARGS = 32;
+/** Most argument lists of one {@link NativeContext.run}: 4 per thread for 8 threads. */
+const MAX_CALLS = 32;
+/**
+ * Shares per thread for kernels whose calls write disjoint outputs: a thread that finishes
+ * early (its core was free) takes another share.
+ */
+export const SHARES_PER_THREAD = 4;
 
 const contexts = new WeakMap<object, NativeContext | null>();
 
@@ -182,8 +206,9 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     output(shape) {
       return backend.makeOutput(shape, 'float32');
     },
-    split(count, minShare = 1) {
-      const parts = Math.max(1, Math.min(threads, Math.floor(count / Math.max(1, minShare))));
+    split(count, minShare = 1, perThread = 1) {
+      const most = threads > 1 ? Math.min(MAX_CALLS, threads * perThread) : 1;
+      const parts = Math.max(1, Math.min(most, Math.floor(count / Math.max(1, minShare))));
       return Array.from({ length: parts }, (_, i) => [
         Math.floor((count * i) / parts),
         Math.floor((count * (i + 1)) / parts),
@@ -212,71 +237,77 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     },
     threads,
     run(name, calls) {
-      if (calls.length > threads)
-        throw new RangeError(`${calls.length} calls for ${threads} threads`);
-      if (calls.length > 1) pool ??= new WorkerPool(module, memory, threads - 1);
-      pool?.start(name, calls.slice(1));
-      const [first] = calls;
+      if (calls.length > MAX_CALLS)
+        throw new RangeError(`${calls.length} calls, at most ${MAX_CALLS}`);
       const kernel: (...args: number[]) => void = kernels[name];
-      if (first) kernel(...first);
-      pool?.wait(calls.length - 1);
+      if (calls.length === 1 || threads === 1) {
+        for (const args of calls) kernel(...args);
+        return;
+      }
+      pool ??= new WorkerPool(module, memory, threads - 1);
+      pool.run(kernel, name, calls);
     },
   };
 }
 
-/** Longest argument list of an exported kernel. */
-const MAX_ARGS = 32;
-
 /**
  * Worker threads that each instantiate the kernels on the same shared memory and wait, on an
- * `Atomics` word, for calls. `[0]` counts the calls posted, `[1]` the calls done, `[2]` the
- * kernel (its index in {@link KERNEL_NAMES}), `[3]` the argument count, then the arguments.
- * The workers are `unref`'d: they never keep the process alive.
+ * `Atomics` word of their own, for a job: `[0]` counts the jobs posted to it, `[1]` the jobs
+ * it finished (−1 once it failed). A job lives in one shared table: `[0]` the next call to
+ * take, `[1]` the number of calls, `[2]` the kernel (its index in {@link KERNEL_NAMES}), `[3]`
+ * the argument count, then {@link MAX_ARGS} slots per call. Every thread of a job takes calls
+ * with `Atomics.add` on `[0]` until none is left. The workers are `unref`'d: they never keep
+ * the process alive.
  */
 class WorkerPool {
   private readonly controls: Int32Array[] = [];
+  private readonly job = new Int32Array(new SharedArrayBuffer(4 * (4 + MAX_CALLS * MAX_ARGS)));
   private posted = 0;
 
   constructor(module: WasmModule, memory: WasmMemory, count: number) {
     for (let i = 0; i < count; i++) {
-      const control = new Int32Array(new SharedArrayBuffer(4 * (4 + MAX_ARGS)));
+      const control = new Int32Array(new SharedArrayBuffer(8));
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         // Not the parent's flags: a loader such as `--import tsx` would make the worker's
         // start-up wait for the parent thread, which is blocked waiting for the worker.
         execArgv: [],
-        workerData: { module, memory, control, names: KERNEL_NAMES },
+        workerData: { module, memory, control, job: this.job, names: KERNEL_NAMES, MAX_ARGS },
       });
       worker.unref();
-      // A worker's failure reaches the caller through wait(); without a listener its 'error'
+      // A worker's failure reaches the caller through run(); without a listener its 'error'
       // event would also end the process.
       worker.on('error', () => undefined);
       this.controls.push(control);
     }
   }
 
-  /** Posts one call to each of the first `calls.length` workers. */
-  start(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void {
-    this.posted++;
-    calls.forEach((args, i) => {
-      const control = this.controls[i]!;
-      control[2] = KERNEL_NAMES.indexOf(name);
-      control[3] = args.length;
-      control.set(args, 4);
-      Atomics.store(control, 0, this.posted);
-      Atomics.notify(control, 0);
-    });
-  }
-
   /**
-   * Waits until the first `count` workers have finished the last posted call.
+   * Posts the calls, wakes one worker per call beyond the first (at most all of them), takes
+   * calls on this thread too, and waits until the woken workers are done.
    *
    * @throws Error when a worker failed (its error also reaches the process as an uncaught
    *   worker error once this thread is free).
    */
-  wait(count: number): void {
-    for (let i = 0; i < count; i++) {
-      const control = this.controls[i]!;
+  run(
+    kernel: (...args: number[]) => void,
+    name: keyof NativeKernels,
+    calls: readonly (readonly number[])[],
+  ): void {
+    const job = this.job;
+    job[1] = calls.length;
+    job[2] = KERNEL_NAMES.indexOf(name);
+    job[3] = calls[0]?.length ?? 0;
+    calls.forEach((args, i) => job.set(args, 4 + i * MAX_ARGS));
+    Atomics.store(job, 0, 0);
+    this.posted++;
+    const woken = this.controls.slice(0, calls.length - 1);
+    for (const control of woken) {
+      Atomics.store(control, 0, this.posted);
+      Atomics.notify(control, 0);
+    }
+    for (let i; (i = Atomics.add(job, 0, 1)) < calls.length;) kernel(...calls[i]!);
+    for (const control of woken) {
       for (;;) {
         const done = Atomics.load(control, 1);
         if (done === this.posted) break;
@@ -289,19 +320,20 @@ class WorkerPool {
 
 const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'conv2d_filter_grad',
-  'conv2d_thin',
+  'conv2d_direct',
   'max_pool_grad_tiled',
   'sum_rows',
   'step',
   'binary',
   'relu',
   'gemm',
+  'adam',
 ];
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, names } = workerData;
+const { module, memory, control, job, names, MAX_ARGS } = workerData;
 let exports = null;
 try {
   exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -314,7 +346,12 @@ for (let seen = 0; ; ) {
   Atomics.wait(control, 0, seen);
   seen = Atomics.load(control, 0);
   try {
-    exports[names[control[2]]](...control.subarray(4, 4 + control[3]));
+    const kernel = exports[names[job[2]]];
+    const total = job[1];
+    const argc = job[3];
+    for (let i; (i = Atomics.add(job, 0, 1)) < total; ) {
+      kernel(...job.subarray(4 + i * MAX_ARGS, 4 + i * MAX_ARGS + argc));
+    }
   } catch (err) {
     Atomics.store(control, 1, -1);
     Atomics.notify(control, 1);

@@ -18,6 +18,18 @@ import { stepKernel } from './step.js';
 import { sumKernel } from './sum.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
+/** Whether the last {@link registerWasmTrainingKernels} call registered the native kernels. */
+let nativeRegistered = false;
+
+/**
+ * Whether rxfit's native kernels are registered on wasm: {@link registerWasmTrainingKernels}
+ * ran (as `useBestBackend` does when it picks wasm), without `native: false` the last time.
+ * The fused Adam update (`adam()`) is used only then.
+ */
+export function nativeKernelsRegistered(): boolean {
+  return nativeRegistered;
+}
+
 /**
  * Options of {@link registerWasmTrainingKernels}.
  *
@@ -34,7 +46,7 @@ export interface WasmTrainingKernelsOptions {
    * Use the hand-written wasm SIMD kernels (`native/*.c`) where they apply, and the
    * buffer-sharing `Identity` and `Cast`. `false` registers the 0.1 kernel set (compositions of stock
    * XNNPACK kernels only, the stock `Identity`, `Cast`, `Conv2D`, `Step`, `Multiply`, `Add`
-   * and `Relu`): for benchmarks
+   * and `Relu`), and `adam()` then runs tfjs' own Adam update: for benchmarks
    * (`bench/wasm-kernels.ts` compares both) and as a way out should a native kernel misbehave.
    * @default true
    */
@@ -47,7 +59,7 @@ export interface WasmTrainingKernelsOptions {
  * `MaxPoolGrad` in place of the stock one, and more faster replacements (`Conv2DBackpropInput`,
  * `BatchMatMul`, `Sum` over the image axes, `_FusedMatMul`, `Identity`, `Cast`, `Conv2D`,
  * `Step`; large `Multiply`, `Add` and `Relu` with threads).
- * `Conv2DBackpropFilter`, `MaxPoolGrad`, thin `Conv2D` layers, `Step` and the bias gradient's
+ * `Conv2DBackpropFilter`, `MaxPoolGrad`, `Conv2D` (up to 128 input channels), `Step`, the bias gradient's
  * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
@@ -73,6 +85,7 @@ export interface WasmTrainingKernelsOptions {
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions = {}): string[] {
   const native = options.native ?? true;
+  nativeRegistered = native;
   const configs: KernelConfig[] = [
     native ? conv2dBackpropFilterKernel : conv2dBackpropFilterComposedKernel,
     depthwiseConv2dNativeBackpropFilterKernel,

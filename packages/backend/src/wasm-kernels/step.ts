@@ -1,6 +1,6 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext } from './native-kernels.js';
+import { floatBits, nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
 
 /**
  * `Step` for wasm on float32 tensors as the native SIMD pass of native/elementwise.c, split
@@ -16,14 +16,15 @@ export function stepKernel(): KernelConfig {
     const x = args.inputs['x'] as TensorInfo;
     const native = nativeContext(kernelBackend(args.backend));
     if (native == null || x.dtype !== 'float32') return stock(args);
-    const alpha = Number(args.attrs?.['alpha'] ?? 0);
-    const alphaBits = new Int32Array(new Float32Array([alpha]).buffer)[0]!;
+    const alphaBits = floatBits(Number(args.attrs?.['alpha'] ?? 0));
     const out = native.output(x.shape);
     const [at, outAt] = [native.offset(x), native.offset(out)];
     const size = x.shape.reduce((p, d) => p * d, 1);
     native.run(
       'step',
-      native.split(size, 1 << 16).map(([i0, i1]) => [at, outAt, i0, i1, alphaBits]),
+      native
+        .split(size, 1 << 16, SHARES_PER_THREAD)
+        .map(([i0, i1]) => [at, outAt, i0, i1, alphaBits]),
     );
     return out;
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, handOver, kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext } from './native-kernels.js';
+import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
 
 /**
  * `Sum` for wasm with a fast path for the bias gradient of a conv layer: a float32
@@ -27,8 +27,8 @@ export function sumKernel(native = true): KernelConfig {
     if (context != null) {
       const c = x.shape[3]!;
       const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
-      // Each thread sums its rows into its own output; the first one is the result.
-      const shares = context.split(rows, 1024);
+      // Each share of the rows is summed into its own output; the first one is the result.
+      const shares = context.split(rows, 1024, SHARES_PER_THREAD);
       const outs = shares.map(() => context.output(keepDims ? [1, 1, 1, c] : [c]));
       const at = context.offset(x);
       context.run(
