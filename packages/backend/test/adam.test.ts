@@ -130,7 +130,7 @@ describe('adam(): the fused Adam update on wasm against tfjs Adam on cpu', () =>
   });
 
   test('other hyper-parameters and tfjs defaults (learning rate, betas, epsilon given and not)', async () => {
-    for (const args of [[], [0.1, 0.5, 0.75, 1e-3], [3e-4, 0.95, 0.9999, null]] as const) {
+    for (const args of [[], [0.1, 0.5, 0.75, 1e-3], [3e-4, 0.95, 0.9999, undefined]] as const) {
       const expected = await run('cpu', () => tf.train.adam(...args), { seed: 7 });
       const actual = await run('wasm', () => adam(...args), { seed: 7 });
       const worst = worstDiff(actual, expected);

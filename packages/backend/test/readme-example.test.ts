@@ -38,7 +38,7 @@ it("the README's API table names every export of the package", async () => {
     readme.indexOf('## API\n'),
     readme.indexOf('\n## ', readme.indexOf('## API\n') + 1),
   );
-  const named = new Set([...table.matchAll(/`([A-Za-z_]+)[`(]/g)].map((m) => m[1]));
+  const named = new Set([...table.matchAll(/`([A-Za-z_]+)[`(]/g)].map((m) => m[1]!));
   const exported = Object.keys(await import('@rxfit/backend'));
   assert.deepEqual(
     exported.filter((name) => !named.has(name)),
