@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch-mat-mul.js';
 import { castKernel } from './cast.js';
@@ -9,11 +10,12 @@ import {
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-native-backprop-input.js';
-import { reRegister, stockKernel } from './kernel-plumbing.js';
+import { reRegister, stockKernel, WASM } from './kernel-plumbing.js';
 import { threadedBinaryKernel, threadedReluKernel } from './elementwise.js';
 import { fusedMatMulKernel } from './fused-mat-mul.js';
 import { identityKernel } from './identity.js';
 import { maxPoolGradComposedKernel, maxPoolGradKernel } from './max-pool-grad.js';
+import { registerReluGradient, reluGradKernel } from './relu-grad.js';
 import { stepKernel } from './step.js';
 import { sumKernel } from './sum.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
@@ -92,7 +94,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     depthwiseConv2dNativeBackpropInputKernel,
     unsortedSegmentSumKernel,
     native ? maxPoolGradKernel : maxPoolGradComposedKernel,
-    conv2dBackpropInputKernel,
+    conv2dBackpropInputKernel(native),
     batchMatMulKernel(native),
     sumKernel(native),
     fusedMatMulKernel(),
@@ -105,6 +107,10 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     native ? threadedBinaryKernel('Add') : stockKernel('Add'),
     native ? threadedReluKernel() : stockKernel('Relu'),
   ];
+  if (native) configs.push(reluGradKernel);
+  else if (tf.getKernel(reluGradKernel.kernelName, WASM) != null)
+    tf.unregisterKernel(reluGradKernel.kernelName, WASM);
   for (const config of configs) reRegister(config);
+  registerReluGradient(native);
   return configs.map((c) => c.kernelName);
 }
