@@ -64,6 +64,11 @@ export interface WasmTrainingKernelsOptions {
  * `Conv2DBackpropFilter`, `MaxPoolGrad`, `Conv2D` (up to 128 input channels), `Step`, the bias gradient's
  * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
+ * It also registers a new wasm-only kernel, `RxfitReluGrad` (the relu gradient `dy · step(x)` in
+ * one native pass), and a gradient for `Relu`: tfjs keeps one gradient per op for all backends,
+ * so this one runs `RxfitReluGrad` when the active backend is wasm with the native kernels and
+ * tfjs' own relu gradient function everywhere else. `native: false` puts tfjs' own back.
+ *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
  * unregistered first, and the wrappers always wrap the stock kernels.
  * `@tensorflow/tfjs-backend-wasm` must have been imported (it registers the stock kernels); `useBestBackend` does that itself.
@@ -78,7 +83,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu', 'RxfitReluGrad']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.

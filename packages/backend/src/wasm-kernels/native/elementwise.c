@@ -9,46 +9,43 @@
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
-// out[c] = sum over rows r0..r1-1 of x[r, c] (x is [rows, c]); out is overwritten. Channels go
-// in blocks of 32 (8 accumulators): a conv layer's 32 channels are one pass, each row read once.
-EXPORT("sum_rows")
-void sum_rows(const float* x, float* out, int r0, int r1, int c) {
-  int k = 0;
-  for (; k + 32 <= c; k += 32) {
-    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (long r = r0; r < r1; r++) {
-      const float* p = x + r * c + k;
-      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+// out[k..k+4n-1] = sum over rows r0..r1-1 of x[r, k..k+4n-1] (x is [rows, c]) for n = 1, 4 or
+// 8 vectors of accumulators; inlined with a constant n, the unused ones fold away.
+static inline __attribute__((always_inline)) void sum_block(const float* x, float* out, int r0,
+                                                            int r1, int c, int k, const int n) {
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (long r = r0; r < r1; r++) {
+    const float* p = x + r * c + k;
+    a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+    if (n >= 4) {
       a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
       a2 = wasm_f32x4_add(a2, wasm_v128_load(p + 8));
       a3 = wasm_f32x4_add(a3, wasm_v128_load(p + 12));
+    }
+    if (n >= 8) {
       a4 = wasm_f32x4_add(a4, wasm_v128_load(p + 16));
       a5 = wasm_f32x4_add(a5, wasm_v128_load(p + 20));
       a6 = wasm_f32x4_add(a6, wasm_v128_load(p + 24));
       a7 = wasm_f32x4_add(a7, wasm_v128_load(p + 28));
     }
-    wasm_v128_store(out + k, a0), wasm_v128_store(out + k + 4, a1);
-    wasm_v128_store(out + k + 8, a2), wasm_v128_store(out + k + 12, a3);
-    wasm_v128_store(out + k + 16, a4), wasm_v128_store(out + k + 20, a5);
-    wasm_v128_store(out + k + 24, a6), wasm_v128_store(out + k + 28, a7);
   }
-  for (; k + 16 <= c; k += 16) {
-    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-    for (long r = r0; r < r1; r++) {
-      const float* p = x + r * c + k;
-      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
-      a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
-      a2 = wasm_f32x4_add(a2, wasm_v128_load(p + 8));
-      a3 = wasm_f32x4_add(a3, wasm_v128_load(p + 12));
-    }
-    wasm_v128_store(out + k, a0), wasm_v128_store(out + k + 4, a1);
-    wasm_v128_store(out + k + 8, a2), wasm_v128_store(out + k + 12, a3);
+  float* o = out + k;
+  wasm_v128_store(o, a0);
+  if (n >= 4) wasm_v128_store(o + 4, a1), wasm_v128_store(o + 8, a2), wasm_v128_store(o + 12, a3);
+  if (n >= 8) {
+    wasm_v128_store(o + 16, a4), wasm_v128_store(o + 20, a5);
+    wasm_v128_store(o + 24, a6), wasm_v128_store(o + 28, a7);
   }
-  for (; k + 4 <= c; k += 4) {
-    v128_t a = wasm_f32x4_splat(0);
-    for (long r = r0; r < r1; r++) a = wasm_f32x4_add(a, wasm_v128_load(x + r * c + k));
-    wasm_v128_store(out + k, a);
-  }
+}
+
+// out[c] = sum over rows r0..r1-1 of x[r, c] (x is [rows, c]); out is overwritten. Channels go
+// in blocks of 32 (8 accumulators): a conv layer's 32 channels are one pass, each row read once.
+EXPORT("sum_rows")
+void sum_rows(const float* x, float* out, int r0, int r1, int c) {
+  int k = 0;
+  for (; k + 32 <= c; k += 32) sum_block(x, out, r0, r1, c, k, 8);
+  for (; k + 16 <= c; k += 16) sum_block(x, out, r0, r1, c, k, 4);
+  for (; k + 4 <= c; k += 4) sum_block(x, out, r0, r1, c, k, 1);
   for (; k < c; k++) {
     float a = 0;
     for (long r = r0; r < r1; r++) a += x[r * c + k];
