@@ -77,3 +77,22 @@ export async function compareWithCpu(label: string, f: () => tf.Tensor[]): Promi
   await tf.setBackend('wasm');
   return assertClose(w, c, label);
 }
+
+/** `values` with about one entry in `every` replaced by NaN, ±Infinity, −0 or 0. */
+export function withSpecials(r: () => number, shape: readonly number[], every = 6): Float32Array {
+  const out = values(r, shape);
+  for (let i = 0; i < out.length; i++) {
+    if (r() * every < 1) out[i] = pick(r, [NaN, Infinity, -Infinity, -0, 0]);
+  }
+  return out;
+}
+
+/** How many entries differ bit for bit (NaN equals NaN, whatever its payload; −0 is not 0). */
+export function bitDifferences(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.max(a.length, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) n++;
+  }
+  return n;
+}

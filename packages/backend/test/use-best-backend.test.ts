@@ -47,7 +47,10 @@ describe('useBestBackend', () => {
     );
     assert.match(info.skipped[0]!.reason, /@tensorflow\/tfjs-node-gpu is not installed/);
     // Dawn is installed here (a dev dependency): no adapter, or SwiftShader's (software) in CI.
-    assert.match(info.skipped[1]!.reason, /Dawn found no GPU adapter|Dawn's adapter is a software one/);
+    assert.match(
+      info.skipped[1]!.reason,
+      /Dawn found no GPU adapter|Dawn's adapter is a software one/,
+    );
     assert.match(info.skipped[2]!.reason, /@tensorflow\/tfjs-node is not installed/);
     assert.deepEqual([...info.kernelsPatched].sort(), [
       'Add',
@@ -62,6 +65,7 @@ describe('useBestBackend', () => {
       'MaxPoolGrad',
       'Multiply',
       'Relu',
+      'RxfitReluGrad',
       'Step',
       'Sum',
       'UnsortedSegmentSum',

@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { useBestBackend } from '@rxfit/backend';
-import { compareWithCpu, int, pick, rng, values } from './oracle.js';
+import { registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
+import {
+  bitDifferences,
+  compareWithCpu,
+  int,
+  on,
+  pick,
+  rng,
+  values,
+  withSpecials,
+} from './oracle.js';
 
 type Pad = 'valid' | 'same' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
@@ -423,6 +432,74 @@ describe('wasm training kernels against the cpu backend (tf.grad, seeded random 
     const stepped = tf.step(nan, 0.5);
     assert.deepEqual([...stepped.dataSync()], [NaN, 0.5, 1, NaN, 0.5]);
     tf.dispose([nan, stepped]);
+  });
+
+  test('Relu gradient (fused RxfitReluGrad on wasm): seeded random shapes, NaN, ±Inf, −0 and 0 in x and dy, bit for bit as cpu; a gradient of the gradient', async () => {
+    const r = rng(861);
+    const shapes = [[1], [7], [3, 5], [2, 9, 11, 3], [4, 64, 64, 16]];
+    for (let k = 0; k < 6; k++)
+      shapes.push([int(r, 1, 4), int(r, 1, 40), int(r, 1, 40), int(r, 1, 9)]);
+    for (const shape of shapes) {
+      const x = withSpecials(r, shape);
+      const dy = withSpecials(r, shape);
+      const f = () => [
+        tf.grad((t: tf.Tensor) => tf.relu(t))(tf.tensor(x, shape), tf.tensor(dy, shape)),
+      ];
+      await tf.setBackend('wasm');
+      const ids = tf.engine().backend.numDataIds();
+      const [w] = await on('wasm', f);
+      await tf.setBackend('wasm');
+      assert.equal(
+        tf.engine().backend.numDataIds(),
+        ids,
+        `${shape.join('x')}: wasm data ids leaked`,
+      );
+      const [c] = await on('cpu', f);
+      assert.equal(
+        bitDifferences(w!, c!),
+        0,
+        `relu gradient ${shape.join('x')}: values differ from cpu`,
+      );
+    }
+    // d/d(dy) and d/dx of Σ w · relu'(x) · dy (the fused kernel's own gradient).
+    const shape = [2, 6, 6, 3];
+    const [x, dy, w] = [values(r, shape), values(r, shape), values(r, shape)];
+    await compareWithCpu('relu gradient of gradient', () =>
+      tf.grads((xt: tf.Tensor, dyt: tf.Tensor) =>
+        tf.sum(tf.mul(tf.grad((t: tf.Tensor) => tf.relu(t))(xt, dyt), tf.tensor(w, shape))),
+      )([tf.tensor(x, shape), tf.tensor(dy, shape)]),
+    );
+  });
+
+  test("Relu gradient dispatch: RxfitReluGrad on wasm, tfjs' own gradient (Step, Multiply) on cpu and after registerWasmTrainingKernels({ native: false })", async () => {
+    const kernelsOf = async (backend: string): Promise<string[]> => {
+      await tf.setBackend(backend);
+      const x = tf.tensor1d([-1, 0, 2, NaN]);
+      const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t))(x));
+      x.dispose();
+      tf.dispose(profile.result);
+      return profile.kernels.map((k) => k.name);
+    };
+    const fused = await kernelsOf('wasm');
+    assert.ok(fused.includes('RxfitReluGrad') && !fused.includes('Step'), fused.join());
+    const onCpu = await kernelsOf('cpu');
+    assert.ok(onCpu.includes('Step') && onCpu.includes('Multiply'), onCpu.join());
+    assert.ok(!onCpu.includes('RxfitReluGrad'), onCpu.join());
+    try {
+      assert.ok(!registerWasmTrainingKernels({ native: false }).includes('RxfitReluGrad'));
+      const stock = tf.getGradient('Relu');
+      assert.equal(tf.getKernel('RxfitReluGrad', 'wasm'), undefined);
+      const plain = await kernelsOf('wasm');
+      assert.ok(plain.includes('Step') && !plain.includes('RxfitReluGrad'), plain.join());
+      registerWasmTrainingKernels();
+      assert.notEqual(tf.getGradient('Relu'), stock);
+      registerWasmTrainingKernels({ native: false });
+      assert.equal(tf.getGradient('Relu'), stock, 'the same tfjs gradient back each time');
+    } finally {
+      registerWasmTrainingKernels();
+    }
+    assert.ok((await kernelsOf('wasm')).includes('RxfitReluGrad'));
+    await tf.setBackend('wasm');
   });
 
   test('BatchMatMul, native skinny GEMM (m or k at most 64, n a multiple of 8): shapes, transposeA, K blocks, rank 3', async () => {

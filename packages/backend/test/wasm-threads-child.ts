@@ -9,7 +9,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { adam, useBestBackend } from '@rxfit/backend';
-import { rng, values } from './oracle.js';
+import { bitDifferences, rng, values, withSpecials } from './oracle.js';
 
 // `default`: no `threads` option and an empty env; `env`: no `threads` option,
 // RXFIT_WASM_THREADS read from process.env; a number: that `threads` option.
@@ -86,6 +86,8 @@ function elementwise(): number[] {
       tf.add(bias4, a),
       tf.mul(bias, a),
       tf.relu(withNaN),
+      // The fused relu gradient, split across threads on 2.
+      tf.grad((t: tf.Tensor) => tf.relu(t))(withNaN, b),
       // The native GEMM splits rows across threads (transposeA: a strided read).
       tf.matMul(
         tf.reshape(a, [240, 720]),
@@ -112,15 +114,18 @@ function elementwise(): number[] {
  * The largest difference, relative to max(1, |cpu|), between wasm and the cpu backend of (adam)
  * 3 steps of `adam()` against tfjs' Adam, on a variable large enough to be split across the
  * threads and a small one, and of (conv) direct convs (32 channels) whose output rows are split
- * across the threads, at batch 1 and 4.
+ * across the threads, at batch 1 and 4; and (reluGrad) how many values of the fused relu
+ * gradient, with NaN, ±Inf, −0 and 0 in x and dy and split across the threads, differ bit for bit.
  */
-async function againstCpu(): Promise<{ adam: number; conv: number }> {
+async function againstCpu(): Promise<{ adam: number; conv: number; reluGrad: number }> {
   const r = rng(77);
   const sizes = [300_001, 5];
   const start = sizes.map((n) => values(r, [n]));
   const grads = [0, 1, 2].map(() => sizes.map((n) => values(r, [n])));
   const images = [1, 4].map((b) => ({ b, x: values(r, [b, 20, 20, 32]) }));
   const filter = values(r, [3, 3, 32, 32]);
+  const reluShape = [4, 40, 40, 24];
+  const [reluX, reluDy] = [withSpecials(r, reluShape), withSpecials(r, reluShape)];
   const compute = async (backend: string) => {
     await tf.setBackend(backend);
     const variables = start.map((v, i) =>
@@ -143,7 +148,16 @@ async function againstCpu(): Promise<{ adam: number; conv: number }> {
             .dataSync() as Float32Array,
       ),
     );
-    return { adam: adamOut, conv: convOut };
+    const reluOut = tf.tidy(
+      () =>
+        tf
+          .grad((t: tf.Tensor) => tf.relu(t))(
+            tf.tensor(reluX, reluShape),
+            tf.tensor(reluDy, reluShape),
+          )
+          .dataSync() as Float32Array,
+    );
+    return { adam: adamOut, conv: convOut, reluGrad: reluOut };
   };
   const cpu = await compute('cpu');
   const wasmOut = await compute('wasm');
@@ -156,7 +170,11 @@ async function againstCpu(): Promise<{ adam: number; conv: number }> {
         ),
       ),
     );
-  return { adam: worst(wasmOut.adam, cpu.adam), conv: worst(wasmOut.conv, cpu.conv) };
+  return {
+    adam: worst(wasmOut.adam, cpu.adam),
+    conv: worst(wasmOut.conv, cpu.conv),
+    reluGrad: bitDifferences(wasmOut.reluGrad, cpu.reluGrad),
+  };
 }
 
 const step = convStep();

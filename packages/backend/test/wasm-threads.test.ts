@@ -21,8 +21,11 @@ interface ChildResult {
   readonly loss: number;
   readonly values: readonly number[];
   readonly elementwise: readonly (number | null)[];
-  /** Largest relative difference from the cpu backend: fused Adam, direct conv. */
-  readonly cpuDiff: { readonly adam: number; readonly conv: number };
+  /**
+   * Largest relative difference from the cpu backend: fused Adam, direct conv; values of the
+   * fused relu gradient that differ bit for bit.
+   */
+  readonly cpuDiff: { readonly adam: number; readonly conv: number; readonly reluGrad: number };
 }
 
 /**
@@ -106,7 +109,7 @@ describe('wasm threads', () => {
     }
   });
 
-  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like a single thread (1e-5), matches cpu in the fused Adam and direct conv, restores the globals, and the process exits by itself', async () => {
+  test('threads: 2 runs the threaded binary with 2 threads, trains a conv step like a single thread (1e-5), matches cpu in the fused Adam, direct conv and relu gradient, restores the globals, and the process exits by itself', async () => {
     const [one, two, byDefault] = await Promise.all([
       runChild('1'),
       runChild('2'),
@@ -149,6 +152,11 @@ describe('wasm threads', () => {
       assert.ok(
         result.cpuDiff.conv <= 1e-5,
         `conv vs cpu: ${result.cpuDiff.conv} (${result.threads} threads)`,
+      );
+      assert.equal(
+        result.cpuDiff.reluGrad,
+        0,
+        `relu gradient vs cpu: ${result.cpuDiff.reluGrad} values differ (${result.threads} threads)`,
       );
     }
     assert.ok(

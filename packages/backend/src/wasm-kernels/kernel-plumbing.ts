@@ -8,7 +8,7 @@ import type {
 } from '@tensorflow/tfjs';
 
 /** The backend every kernel of this folder is registered for. */
-const WASM = 'wasm';
+export const WASM = 'wasm';
 
 /**
  * A kernel body written with ordinary tf ops. It runs inside `tf.tidy`, so every

@@ -54,6 +54,8 @@ interface NativeKernels {
   ) => void;
   /** See native/elementwise.c. */
   readonly relu: (x: number, out: number, i0: number, i1: number) => void;
+  /** See native/elementwise.c. */
+  readonly relu_grad: (dy: number, x: number, out: number, i0: number, i1: number) => void;
   /** See native/gemm.c. */
   readonly gemm: (
     a: number,
@@ -326,6 +328,7 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'step',
   'binary',
   'relu',
+  'relu_grad',
   'gemm',
   'adam',
 ];

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch-mat-mul.js';
 import { castKernel } from './cast.js';
@@ -9,11 +10,12 @@ import {
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-native-backprop-input.js';
-import { reRegister, stockKernel } from './kernel-plumbing.js';
+import { reRegister, stockKernel, WASM } from './kernel-plumbing.js';
 import { threadedBinaryKernel, threadedReluKernel } from './elementwise.js';
 import { fusedMatMulKernel } from './fused-mat-mul.js';
 import { identityKernel } from './identity.js';
 import { maxPoolGradComposedKernel, maxPoolGradKernel } from './max-pool-grad.js';
+import { registerReluGradient, reluGradKernel } from './relu-grad.js';
 import { stepKernel } from './step.js';
 import { sumKernel } from './sum.js';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
@@ -62,6 +64,11 @@ export interface WasmTrainingKernelsOptions {
  * `Conv2DBackpropFilter`, `MaxPoolGrad`, `Conv2D` (up to 128 input channels), `Step`, the bias gradient's
  * `Sum` run hand-written wasm SIMD kernels where they apply (see the options).
  *
+ * It also registers a new wasm-only kernel, `RxfitReluGrad` (the relu gradient `dy · step(x)` in
+ * one native pass), and a gradient for `Relu`: tfjs keeps one gradient per op for all backends,
+ * so this one runs `RxfitReluGrad` when the active backend is wasm with the native kernels and
+ * tfjs' own relu gradient function everywhere else. `native: false` puts tfjs' own back.
+ *
  * Safe to call more than once and before or after `tf.setBackend('wasm')`: each kernel is
  * unregistered first, and the wrappers always wrap the stock kernels.
  * `@tensorflow/tfjs-backend-wasm` must have been imported (it registers the stock kernels); `useBestBackend` does that itself.
@@ -76,7 +83,7 @@ export interface WasmTrainingKernelsOptions {
  *
  * const patched = registerWasmTrainingKernels();
  * await tf.setBackend('wasm');
- * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu']
+ * console.log(patched); // ['Conv2DBackpropFilter', ..., 'Relu', 'RxfitReluGrad']
  * ```
  *
  * @param options - See {@link WasmTrainingKernelsOptions}.
@@ -92,7 +99,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     depthwiseConv2dNativeBackpropInputKernel,
     unsortedSegmentSumKernel,
     native ? maxPoolGradKernel : maxPoolGradComposedKernel,
-    conv2dBackpropInputKernel,
+    conv2dBackpropInputKernel(native),
     batchMatMulKernel(native),
     sumKernel(native),
     fusedMatMulKernel(),
@@ -105,6 +112,10 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     native ? threadedBinaryKernel('Add') : stockKernel('Add'),
     native ? threadedReluKernel() : stockKernel('Relu'),
   ];
+  if (native) configs.push(reluGradKernel);
+  else if (tf.getKernel(reluGradKernel.kernelName, WASM) != null)
+    tf.unregisterKernel(reluGradKernel.kernelName, WASM);
   for (const config of configs) reRegister(config);
+  registerReluGradient(native);
   return configs.map((c) => c.kernelName);
 }
