@@ -6,7 +6,7 @@
  *   node --conditions=@rxfit/source --import tsx bench/fit-overhead.ts
  *
  * Paths: in-memory tensors shuffled and not, `validationData` as tensors, a `BatchSource`, and a
- * `tf.data.Dataset`. `BENCH_ROUNDS` sets the rounds (default 5); `BENCH_CNN=0` skips the CNN.
+ * `tf.data.Dataset`. `BENCH_ROUNDS` sets the rounds (default 9); `BENCH_CNN=0` skips the CNN.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-enum-assignment, @typescript-eslint/no-unsafe-class-instance-assignment -- tfjs exports neither its ModelLoggingVerbosity enum nor the Dataset class the layers package checks against */
 import * as tf from '@tensorflow/tfjs';
@@ -192,7 +192,7 @@ export function cases(): Case[] {
 /** Runs every path and prints one line each. */
 export async function main(): Promise<void> {
   const backend = await useBestBackend();
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9);
   console.log(`fit overhead: rxfit fit vs tfjs, backend ${backend.name}, median of ${rounds} epochs each (goal ≤ 1.02)`);
   for (const c of cases()) {
     const r = await compare(c, rounds);
