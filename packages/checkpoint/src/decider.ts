@@ -61,6 +61,9 @@ export function checkpointDeciderOf(config: CheckpointConfig): Decider<Checkpoin
   };
   return {
     initialState: () => initial,
+    // Keras sets `best` and the batch counts in __init__, not in on_train_begin: they carry
+    // over to the next run folded by the same operator.
+    nextRun: (previous) => previous,
     decide(state, event) {
       if (event.type === 'batchEnd' && config.saveFreq !== 'epoch') {
         // Keras counts batches across epochs: a batch index not above the last one starts a new epoch.

@@ -125,7 +125,7 @@ describe('checkpoint decider', () => {
     for (const [name, direction] of cases) assert.equal(monitorDirection(name), direction, name);
   });
 
-  it('modelCheckpointDecider takes the operator options; the best is per run, a resume carries on', () => {
+  it('modelCheckpointDecider takes the operator options; the best carries over to the next run, as Keras', () => {
     const decider = modelCheckpointDecider({ filepath: 'best', monitor: 'val_loss', saveBestOnly: true });
     const fold = decisionFold(decider);
     const event = (runId: string, epoch: number, value: number): TrainingEvent =>
@@ -133,9 +133,9 @@ describe('checkpoint decider', () => {
     const saves = (events: TrainingEvent[]) =>
       events.flatMap((e) => fold.next(e)).map((point) => point.save);
     assert.deepEqual(saves([event('a', 0, 2), event('a', 1, 3)]), [true, false]);
-    // The same run (a resume) keeps its best; another run starts from the initial best.
+    // The same run (a resume) keeps its best; so does another run, as Keras' best outlives a fit.
     assert.deepEqual(saves([event('a', 2, 2.5)]), [false]);
-    assert.deepEqual(saves([event('b', 0, 2.5)]), [true]);
+    assert.deepEqual(saves([event('b', 0, 2.5), event('b', 1, 1)]), [false, true]);
     assert.throws(() => modelCheckpointDecider({ filepath: 'x', save_best_only: true } as never), /unknown option 'save_best_only'/);
   });
 });

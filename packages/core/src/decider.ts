@@ -21,10 +21,17 @@ export interface Decider<State, Command> {
   initialState(): State;
   /**
    * Folds one event, live or replayed, into the state and says what to do. Pure: no I/O, no
-   * tensors. A `trainBegin` reaches it either on the initial state (a new run) or on the state
-   * rebuilt so far (the live continuation of a replayed run: a resume).
+   * tensors. A `trainBegin` reaches it either on the state a new run starts from (see
+   * {@link Decider.nextRun}) or on the state rebuilt so far (the live continuation of a
+   * replayed run, a resume; or a replayed `trainBegin` of a log resumed before).
    */
   decide(state: State, event: TrainingEvent): Decision<State, Command>;
+  /**
+   * The state a new run starts from, given the last run's: `initialState()` when absent, as
+   * Keras resets a callback in `on_train_begin`. A decider whose Keras callback keeps state
+   * across `fit` calls (ModelCheckpoint's `best`) returns what it keeps.
+   */
+  nextRun?(previous: State): State;
 }
 
 /** What {@link Decider.decide} returns: the next state, and the commands in the order to carry them out. */
@@ -44,11 +51,13 @@ export interface DecisionFold<State, Command> {
 }
 
 /**
- * Folds events through a decider with **the one run rule**: the state belongs to one run (a
- * `runId`). An event of another run starts from `initialState()`, as Keras resets a callback in
- * `on_train_begin`; events of the same run carry on, so a resumed run's live `trainBegin`, after
- * its replayed log (which may itself hold a `trainBegin` per earlier start), continues the state
- * the replay rebuilt. Live and replayed events go through the same `decide`.
+ * Folds events through a decider with **the one run rule**: the state belongs to one run. A new
+ * run starts from `nextRun(previous)` (by default `initialState()`, as Keras resets a callback in
+ * `on_train_begin`); a new run is an event of another `runId`, or a live `trainBegin` after a
+ * live `trainBegin` of the same id (a run started again under a reused id). Everything else
+ * carries on: replayed events, the replayed `trainBegin`s of a log resumed before, and the live
+ * `trainBegin` that follows a run's replayed log (a resume) continue the state the replay
+ * rebuilt. Live and replayed events go through the same `decide`.
  *
  * ## Example
  * ```ts
@@ -63,6 +72,13 @@ export function decisionFold<State, Command>(
 ): DecisionFold<State, Command> {
   let state = decider.initialState();
   let runId: string | undefined;
+  // Whether this run has had its live trainBegin: a second one starts the run again.
+  let begunLive = false;
+  const startRun = (id: string): void => {
+    state = decider.nextRun ? decider.nextRun(state) : decider.initialState();
+    runId = id;
+    begunLive = false;
+  };
   return {
     get state() {
       return state;
@@ -71,8 +87,12 @@ export function decisionFold<State, Command>(
       return runId;
     },
     next(event) {
-      if (runId !== undefined && event.runId !== runId) state = decider.initialState();
-      runId = event.runId;
+      if (runId === undefined) runId = event.runId;
+      else if (event.runId !== runId) startRun(event.runId);
+      if (event.type === 'trainBegin' && event.replayed !== true) {
+        if (begunLive) startRun(event.runId);
+        begunLive = true;
+      }
       const decision = decider.decide(state, event);
       state = decision.state;
       return decision.commands;

@@ -73,4 +73,24 @@ describe('decisionFold: the one run rule', () => {
     assert.deepEqual(fold.state, { epochs: 1, begins: 0 });
     assert.equal(fold.runId, 'c');
   });
+
+  it('a live trainBegin after a live trainBegin of the same id starts the run again (a reused id)', () => {
+    const fold = decisionFold(counter);
+    for (const e of [begin('a'), epochEnd('a', 0), epochEnd('a', 1)]) fold.next(e);
+    assert.deepEqual(fold.state, { epochs: 2, begins: 1 });
+    fold.next(begin('a'));
+    assert.deepEqual(fold.state, { epochs: 0, begins: 1 });
+    // A resume (replayed events, then the live trainBegin) carries on; the next live run restarts.
+    const resumed = decisionFold(counter);
+    for (const e of [begin('a', true), epochEnd('a', 0, true), begin('a'), epochEnd('a', 1), begin('a')]) {
+      resumed.next(e);
+    }
+    assert.deepEqual(resumed.state, { epochs: 0, begins: 1 });
+  });
+
+  it("nextRun decides what a new run starts from (ModelCheckpoint's best outlives a run)", () => {
+    const keeping = decisionFold({ ...counter, nextRun: (previous) => ({ ...previous, begins: 0 }) });
+    for (const e of [begin('a'), epochEnd('a', 0), begin('b'), epochEnd('b', 0), begin('b')]) keeping.next(e);
+    assert.deepEqual(keeping.state, { epochs: 2, begins: 1 });
+  });
 });

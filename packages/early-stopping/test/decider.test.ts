@@ -264,9 +264,10 @@ describe('earlyStoppingDecider: Lightning thresholds and finite check', () => {
 describe('earlyStoppingDecider: runs, resumes and ends', () => {
   const decider = earlyStoppingDecider({ monitor: 'loss', patience: 2, restoreBestWeights: true });
 
-  it('an event of another run resets the state (Keras on_train_begin); the same run continues', () => {
+  it('an event of another run resets the state (Keras on_train_begin); a resumed run continues', () => {
     const fold = decisionFold(decider);
-    for (const event of epochEvents([{ loss: 3 }, { loss: 2 }, { loss: 2.5 }], { runId: 'a' })) {
+    // The replayed log of run a, then its live trainBegin: a resume.
+    for (const event of epochEvents([{ loss: 3 }, { loss: 2 }, { loss: 2.5 }], { runId: 'a', replayed: true })) {
       fold.next(event);
     }
     const counted = fold.state;

@@ -333,4 +333,21 @@ describe('reduceLROnPlateau decider', () => {
     assert.equal(step.state.wait, 1);
     assert.deepEqual(step.commands, []);
   });
+
+  it('test_state_reset_across_fit_calls with a reused run id: two live runs in one stream', async () => {
+    // scriptedRun's runId defaults to 'scripted-run': the second run is another fit under the same id.
+    const first = scriptedRun([{ val_loss: 1 }, { val_loss: 2 }, { val_loss: 2 }], { learningRate: 0.1 });
+    const second = scriptedRun([{ val_loss: 5 }, { val_loss: 4 }], { learningRate: 0.1 });
+    const events = await lastValueFrom(
+      concat(first, second).pipe(reduceLROnPlateau({ monitor: 'val_loss', patience: 2 }), toArray()),
+    );
+    // Which run (1st or 2nd trainBegin so far) each change falls in, and at which epoch.
+    const changes = events.flatMap((e, i) =>
+      e.type === 'learningRateChanged'
+        ? [`run ${events.slice(0, i).filter((b) => b.type === 'trainBegin').length} @ epoch ${e.epoch}`]
+        : [],
+    );
+    // Only the first run plateaus (epoch 2); the second improves from its own first epoch.
+    assert.deepEqual(changes, ['run 1 @ epoch 2']);
+  });
 });

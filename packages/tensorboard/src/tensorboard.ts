@@ -122,6 +122,12 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
             }
           }
         });
+        // After a failure the queue runs nothing more: the handles are let go all the same
+        // (closing twice is a no-op; the failure itself is reported by the queue).
+        void effects
+          .idle()
+          .catch(() => undefined)
+          .then(() => Promise.allSettled(open.map((file) => file.close())));
       };
       /** Writes a held replayed run (a conversion): no live run resumed it. */
       const writeReplayed = (): void => {

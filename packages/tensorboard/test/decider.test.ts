@@ -4,23 +4,24 @@ import { decisionFold, type TrainingEvent, type TrainingEventBody } from '@rxfit
 import { tensorBoardDecider, type TensorBoardCommand } from '@rxfit/tensorboard';
 
 let seq = 0;
-const event = (runId: string, body: TrainingEventBody): TrainingEvent =>
-  Object.freeze({ ...body, runId, seq: seq++, time: 1000 });
+const event = (runId: string, body: TrainingEventBody, replayed = false): TrainingEvent =>
+  Object.freeze({ ...body, runId, seq: seq++, time: 1000, ...(replayed ? { replayed: true as const } : {}) });
 
 /** A run's events: epochs `from`..`to` − 1 of `batches` batches each. */
-function epochs(runId: string, from: number, to: number, batches: number): TrainingEvent[] {
+function epochs(runId: string, from: number, to: number, batches: number, replayed = false): TrainingEvent[] {
   const events = [
-    event(runId, {
-      type: 'trainBegin',
-      params: { epochs: to, initialEpoch: from, metrics: ['loss'] },
-    }),
+    event(
+      runId,
+      { type: 'trainBegin', params: { epochs: to, initialEpoch: from, metrics: ['loss'] } },
+      replayed,
+    ),
   ];
   for (let epoch = from; epoch < to; epoch++) {
-    events.push(event(runId, { type: 'epochBegin', epoch }));
+    events.push(event(runId, { type: 'epochBegin', epoch }, replayed));
     for (let batch = 0; batch < batches; batch++) {
-      events.push(event(runId, { type: 'batchEnd', epoch, batch, logs: { loss: 1, size: 1 } }));
+      events.push(event(runId, { type: 'batchEnd', epoch, batch, logs: { loss: 1, size: 1 } }, replayed));
     }
-    events.push(event(runId, { type: 'epochEnd', epoch, logs: { loss: 1 } }));
+    events.push(event(runId, { type: 'epochEnd', epoch, logs: { loss: 1 } }, replayed));
   }
   return events;
 }
@@ -41,7 +42,7 @@ describe('tensorBoardDecider', () => {
 
   it('a resumed run (same run id) counts global batches on from its replayed epochs; another run from 0', () => {
     const fold = decisionFold(tensorBoardDecider(settings));
-    for (const e of epochs('a', 0, 2, 3)) fold.next(e);
+    for (const e of epochs('a', 0, 2, 3, true)) fold.next(e);
     const resumed = epochs('a', 2, 3, 3).flatMap((e) => fold.next(e));
     assert.deepEqual(batchSteps(resumed), [7, 8, 9]);
     const other = epochs('b', 0, 1, 3).flatMap((e) => fold.next(e));

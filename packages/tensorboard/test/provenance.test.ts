@@ -104,6 +104,35 @@ describe('file failures', () => {
   });
 });
 
+describe('file failures: handles', () => {
+  it('a write that fails after the file opened still closes the file', async () => {
+    await withFolder(async (dir) => {
+      let opened = 0;
+      let closed = 0;
+      const fileSystem = {
+        mkdir: async () => undefined,
+        openAppend: async () => {
+          opened++;
+          return {
+            write: async () => {
+              throw new Error('no space left on the device');
+            },
+            sync: async () => undefined,
+            close: async () => {
+              closed++;
+            },
+          } as never;
+        },
+      };
+      const run = scriptedRun(losses).pipe(tensorBoard({ logDir: dir, fileSystem }), toArray());
+      await assert.rejects(lastValueFrom(run), /no space left on the device/);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(opened > 0);
+      assert.equal(closed, opened, 'every opened event file is closed');
+    });
+  });
+});
+
 describe('hparams', () => {
   it('writes the session start info of the hparams plugin to logDir when a run begins', async () => {
     await withFolder(async (dir) => {
