@@ -191,17 +191,18 @@ describe('terminateOnNaN with replayed events', () => {
 
 describe('terminateOnNaNDecider', () => {
   let seq = 0;
-  const event = (body: TrainingEventBody, runId = 'r') =>
-    Object.freeze({ ...body, runId, seq: seq++, time: 0 }) as TrainingEvent;
-  const batchEnd = (epoch: number, batch: number, loss: number, runId = 'a') =>
-    event({ type: 'batchEnd', epoch, batch, logs: { loss, size: 1 } }, runId);
-  const begin = (runId: string) =>
-    event({ type: 'trainBegin', params: { epochs: 1, initialEpoch: 0, metrics: [] } }, runId);
+  const event = (body: TrainingEventBody, runId = 'r', replayed = false) =>
+    Object.freeze({ ...body, runId, seq: seq++, time: 0, ...(replayed ? { replayed: true } : {}) }) as TrainingEvent;
+  const batchEnd = (epoch: number, batch: number, loss: number, runId = 'a', replayed = false) =>
+    event({ type: 'batchEnd', epoch, batch, logs: { loss, size: 1 } }, runId, replayed);
+  const begin = (runId: string, replayed = false) =>
+    event({ type: 'trainBegin', params: { epochs: 1, initialEpoch: 0, metrics: [] } }, runId, replayed);
 
   it('decides once per run, and again in another run', () => {
     const fold = decisionFold(terminateOnNaNDecider());
-    fold.next(begin('a'));
-    assert.deepEqual(fold.next(batchEnd(0, 3, NaN)), [
+    // Run a's replayed log (replayed events fold the same; their commands are not carried out).
+    fold.next(begin('a', true));
+    assert.deepEqual(fold.next(batchEnd(0, 3, NaN, 'a', true)), [
       {
         kind: 'stop',
         reason: 'Epoch 0, batch 3: invalid loss NaN, terminating training',
@@ -210,9 +211,11 @@ describe('terminateOnNaNDecider', () => {
     ]);
     const tripped = fold.state;
     assert.deepEqual(tripped.tripped, { epoch: 0, batch: 3, loss: NaN });
-    assert.deepEqual(fold.next(batchEnd(0, 4, NaN)), []);
+    assert.deepEqual(fold.next(batchEnd(0, 4, NaN, 'a', true)), []);
     fold.next(begin('a'));
     assert.equal(fold.state, tripped, 'a resumed run keeps its state');
+    fold.next(begin('a'));
+    assert.equal(fold.state.tripped, undefined, 'a second live start under the same id is a new run');
     fold.next(begin('b'));
     assert.equal(fold.state.tripped, undefined);
     assert.equal(fold.next(batchEnd(0, 0, -Infinity, 'b')).length, 1);
