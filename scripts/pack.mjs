@@ -71,7 +71,7 @@ for (const dir of packageDirs) {
     const base = src.replace(/^src\//, 'dist/').replace(/\.ts$/, '');
     for (const ext of ['.js', '.js.map', '.d.ts', '.d.ts.map']) {
       if (!files.has(base + ext))
-        say(`${base + ext} is missing (built from ${src}; run npm run build)`);
+        say(`${base + ext} is missing (built from ${src}; run npm run build; a dist removed by hand needs its tsconfig.tsbuildinfo removed too, or tsc -b thinks it is up to date)`);
     }
   }
   for (const file of files) {
@@ -84,7 +84,7 @@ for (const dir of packageDirs) {
     if (file.endsWith('.tsbuildinfo')) say(`${file} is build state and must not ship`);
     const m = /^dist\/(.+)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(file);
     if (m && !files.has(`src/${m[1]}.ts`))
-      say(`${file} has no source src/${m[1]}.ts (stale build: remove the dist folders, rm -rf packages/*/dist, then npx tsc -b; tsc -b --clean leaves outputs of deleted sources)`);
+      say(`${file} has no source src/${m[1]}.ts (stale build: rm -rf packages/*/dist packages/*/tsconfig.tsbuildinfo && npx tsc -b; tsc -b --clean leaves outputs of deleted sources, and a dist removed without its tsbuildinfo is not rebuilt)`);
   }
 
   if (manifest.type !== 'module') say('"type" must be "module"');
