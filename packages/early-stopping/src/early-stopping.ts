@@ -262,8 +262,6 @@ export function earlyStopping(
 
       return source.pipe(
         tap((event) => {
-          // Weights kept in another run are not this run's best.
-          if (event.runId !== fold.runId) release();
           const run = controlOf(event, EARLY_STOPPING);
           checkMonitor(event, run);
           const commands = fold.next(event);
