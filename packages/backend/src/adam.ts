@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import {
+  activeNativeContext,
   floatBits,
-  nativeContext,
-  SHARES_PER_THREAD,
+  MIN_ELEMENT_SHARE,
   type NativeContext,
 } from './wasm-kernels/native-kernels.js';
 import { nativeKernelsRegistered } from './wasm-kernels/register-wasm-training-kernels.js';
-
-/** Below this many elements per thread a variable's update stays on one thread. */
-const MIN_SHARE = 1 << 16;
 
 /** A variable's slot as tfjs' AdamOptimizer keeps it (`m` or `v`). */
 interface Slot {
@@ -102,12 +99,7 @@ class FusedAdamOptimizer extends tf.AdamOptimizer {
       const at = [g, m, v, w, ...targets.map(({ t, out }) => out ?? t)].map((t) =>
         native.offset(t),
       );
-      native.run(
-        'adam',
-        native
-          .split(w.size, MIN_SHARE, SHARES_PER_THREAD)
-          .map(([i0, i1]) => [...at, i0, i1, ...scalars]),
-      );
+      native.runSplit('adam', w.size, MIN_ELEMENT_SHARE, at, scalars);
       for (const { t, out } of targets) if (out != null) assignData(t, out);
     });
     tf.tidy(() => {
@@ -119,8 +111,7 @@ class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 /** The native kernels when the active backend is wasm with rxfit's native kernels, else `null`. */
 function fusedContext(): NativeContext | null {
-  if (tf.getBackend() !== 'wasm' || !nativeKernelsRegistered()) return null;
-  return nativeContext(tf.backend());
+  return nativeKernelsRegistered() ? activeNativeContext() : null;
 }
 
 /** Whether `t` is the only holder of its buffer (so writing it in place changes nothing else). */

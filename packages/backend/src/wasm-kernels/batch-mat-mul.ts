@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, handOver, kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { flip, swapIsCheaper } from './mat-mul-util.js';
-import { nativeContext, SHARES_PER_THREAD, type NativeContext } from './native-kernels.js';
+import { batch, flip, swapIsCheaper } from './mat-mul-util.js';
+import { nativeContext, type NativeContext } from './native-kernels.js';
 
 /** A product counts as skinny, and goes native, when its batch side (m or k) is at most this. */
 const MAX_SKINNY = 64;
@@ -86,7 +86,6 @@ function skinnyProduct(
   transposeA: boolean,
 ): TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const batch = (s: number[]) => s.slice(0, -2).reduce((p, d) => p * d, 1);
   if (a.shape.length < 2 || b.shape.length < 2 || batch(a.shape) !== 1 || batch(b.shape) !== 1) {
     return undefined;
   }
@@ -100,9 +99,6 @@ function skinnyProduct(
   const at = [native.offset(a), native.offset(b), native.offset(out)];
   // A(i, p) at i * rowStride + p * colStride.
   const strides = transposeA ? [1, m] : [k, 1];
-  native.run(
-    'gemm',
-    native.split(m, 16, SHARES_PER_THREAD).map(([m0, m1]) => [...at, m0, m1, n, k, ...strides]),
-  );
+  native.runSplit('gemm', m, 16, at, [n, k, ...strides]);
   return out;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { convInfo } from './conv-util.js';
 import { composedKernel, kernelBackend, shape4 } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { nativeContext } from './native-kernels.js';
 
 /**
  * `Conv2DBackpropFilter` for wasm, which has none: the filter gradient of `conv2d`, composed
@@ -71,18 +71,12 @@ export const conv2dBackpropFilterKernel: KernelConfig = {
     const info = convInfo([b, h, w, ci], filterShape, attrs, 'conv');
     const dims = [h, w, ci, info.outHeight, info.outWidth, co, kh, kw] as const;
     const rest = [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
-    // Shares of the batch, each summed into its own zeroed gradient (the first one is the
-    // output), taken by whichever thread is free.
-    const shares = native.split(b, 1, SHARES_PER_THREAD);
-    const outs = shares.map(() => native.zeros(filterShape));
-    const [xAt, dyAt] = [native.offset(x), native.offset(dy)];
-    native.run(
-      'conv2d_filter_grad',
-      shares.map(([n0, n1], i) => [xAt, dyAt, native.offset(outs[i]!), n0, n1, ...dims, ...rest]),
-    );
-    const [out, ...partials] = outs as [TensorInfo, ...TensorInfo[]];
-    native.addInto(out, partials, kh * kw * ci * co);
-    return out;
+    // Shares of the batch, each summed into its own zeroed gradient, then added in order.
+    const head = [native.offset(x), native.offset(dy)];
+    return native.runSplitSummed('conv2d_filter_grad', b, 1, filterShape, true, head, [
+      ...dims,
+      ...rest,
+    ]);
   },
 };
 

@@ -1,7 +1,7 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { convInfo } from './conv-util.js';
 import { kernelBackend, pair, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { nativeContext } from './native-kernels.js';
 
 /** The most input channels measured faster than XNNPACK (120-140% of the matMul peak, against ~100%). */
 const MAX_DIRECT_CHANNELS = 128;
@@ -44,12 +44,7 @@ export function conv2dKernel(): KernelConfig {
     const at = [native.offset(x), native.offset(filter), native.offset(out)];
     const dims = [h, w, ci, info.outHeight, info.outWidth, co, kh, kw];
     const rest = [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
-    native.run(
-      'conv2d_direct',
-      native
-        .split(b * info.outHeight, MIN_ROWS, SHARES_PER_THREAD)
-        .map(([r0, r1]) => [...at, r0, r1, ...dims, ...rest]),
-    );
+    native.runSplit('conv2d_direct', b * info.outHeight, MIN_ROWS, at, [...dims, ...rest]);
     return out;
   });
 }

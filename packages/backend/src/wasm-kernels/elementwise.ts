@@ -1,11 +1,10 @@
+import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD, type NativeContext } from './native-kernels.js';
+import { MIN_ELEMENT_SHARE, nativeContext, type NativeContext } from './native-kernels.js';
 
 /** Below this many elements a call stays on the stock kernel: waking threads costs more. */
 const MIN_THREADED_SIZE = 1 << 17;
-/** The least share of elements a thread gets. */
-const MIN_SHARE = 1 << 16;
 
 /**
  * `Multiply` and `Add` for wasm that split large float32 calls across the threads of the
@@ -32,12 +31,7 @@ export function threadedBinaryKernel(kernelName: 'Multiply' | 'Add'): KernelConf
     if (period == null || total < MIN_THREADED_SIZE) return stock(args);
     const out = native.output(big.shape);
     const at = [native.offset(big), native.offset(small), native.offset(out)];
-    native.run(
-      'binary',
-      native
-        .split(total, MIN_SHARE, SHARES_PER_THREAD)
-        .map(([i0, i1]) => [...at, i0, i1, period, op]),
-    );
+    native.runSplit('binary', total, MIN_ELEMENT_SHARE, at, [period, op]);
     return out;
   });
 }
@@ -57,10 +51,7 @@ export function threadedReluKernel(): KernelConfig {
     if (native == null || x.dtype !== 'float32' || total < MIN_THREADED_SIZE) return stock(args);
     const out = native.output(x.shape);
     const at = [native.offset(x), native.offset(out)];
-    native.run(
-      'relu',
-      native.split(total, MIN_SHARE, SHARES_PER_THREAD).map(([i0, i1]) => [...at, i0, i1]),
-    );
+    native.runSplit('relu', total, MIN_ELEMENT_SHARE, at);
     return out;
   });
 }
@@ -72,7 +63,7 @@ function threaded(args: Parameters<KernelFunc>[0]): NativeContext | null {
 }
 
 function size(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
+  return tf.util.sizeFromShape(shape as number[]);
 }
 
 /**

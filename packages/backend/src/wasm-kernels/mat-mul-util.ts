@@ -14,7 +14,6 @@ export function swapIsCheaper(
   ta: boolean,
   tb: boolean,
 ): boolean {
-  const batch = (s: number[]) => s.slice(0, -2).reduce((p, d) => p * d, 1);
   if (batch(aShape) !== 1 || batch(bShape) !== 1) return false;
   const [a0, a1] = aShape.slice(-2) as [number, number];
   const [b0, b1] = bShape.slice(-2) as [number, number];
@@ -24,6 +23,11 @@ export function swapIsCheaper(
   const direct = (ta ? m * k : 0) + (tb ? k * n : 0) + 3 * k * n;
   const swapped = (ta ? 0 : m * k) + (tb ? 0 : k * n) + 3 * k * m + m * n;
   return swapped < direct;
+}
+
+/** The product of a matmul operand's batch dimensions (all but the last two). */
+export function batch(shape: readonly number[]): number {
+  return tf.util.sizeFromShape(shape.slice(0, -2));
 }
 
 /** `t` with its last two axes swapped, or a cheap clone (same buffer) when `transpose` is false. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { padSpatial, zeroInsert } from './conv-util.js';
 import { composedKernel, kernelBackend, pair } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { nativeContext } from './native-kernels.js';
 
 /**
  * A correct `MaxPoolGrad` for wasm, composed of stock kernels. The stock kernel seeds its
@@ -56,10 +56,7 @@ export const maxPoolGradKernel: KernelConfig = {
     const out = native.output(shape);
     const at = [native.offset(x), native.offset(y), native.offset(dy), native.offset(out)];
     const dims = [h, w, c, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth];
-    native.run(
-      'max_pool_grad_tiled',
-      native.split(b, 1, SHARES_PER_THREAD).map(([n0, n1]) => [...at, n0, n1, ...dims]),
-    );
+    native.runSplit('max_pool_grad_tiled', b, 1, at, dims);
     return out;
   },
 };

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { WASM } from './kernel-plumbing.js';
 import { PLAIN_WASM, SHARED_WASM } from './wasm-binaries.js';
 
 /**
@@ -120,7 +122,6 @@ interface WasmBackendInternals {
 
 /** A wasm backend with its memory and the native kernels instantiated on it. */
 export interface NativeContext {
-  readonly kernels: NativeKernels;
   readonly memory: WasmMemory;
   /** Byte offset of a tensor's data in `memory`. */
   offset(info: TensorInfo): number;
@@ -137,10 +138,6 @@ export interface NativeContext {
    * whichever thread is free, so that a core busy with other work slows the call less.
    */
   split(count: number, minShare?: number, perThread?: number): [number, number][];
-  /** Frees a tensor made by {@link NativeContext.zeros} that is not handed to the engine. */
-  free(info: TensorInfo): void;
-  /** Adds the first `size` floats of each of `partials` into `out`, then frees `partials`. */
-  addInto(out: TensorInfo, partials: readonly TensorInfo[], size: number): void;
   /**
    * How many calls {@link NativeContext.run} runs at once: the backend's thread count when its
    * memory is shared (the threaded binary), else 1.
@@ -152,11 +149,48 @@ export interface NativeContext {
    * each take the next list not yet taken until none is left. At most {@link MAX_CALLS} lists.
    */
   run(name: keyof NativeKernels, calls: readonly (readonly number[])[]): void;
+  /**
+   * Runs `name` over `count` items (elements, rows, images) split across the threads
+   * ({@link NativeContext.split} with {@link SHARES_PER_THREAD}): each call gets
+   * `[...head, start, end, ...tail]`. For kernels whose calls write disjoint outputs.
+   */
+  runSplit(
+    name: keyof NativeKernels,
+    count: number,
+    minShare: number,
+    head: readonly number[],
+    tail?: readonly number[],
+  ): void;
+  /**
+   * Runs `name` over `count` items split across the threads, each share into its own float32
+   * output of `shape` (zero-filled when `zeroed`, for kernels that add into theirs), then adds
+   * the shares into the first in share order (deterministic) and returns it. Each call gets
+   * `[...head, outputOffset, start, end, ...tail]`. For reductions over the split items.
+   */
+  runSplitSummed(
+    name: keyof NativeKernels,
+    count: number,
+    minShare: number,
+    shape: number[],
+    zeroed: boolean,
+    head: readonly number[],
+    tail?: readonly number[],
+  ): TensorInfo;
 }
+
+/**
+ * The least share of an element-wise kernel's elements that a thread gets: waking a thread
+ * costs tens of µs, more than a smaller share saves.
+ */
+export const MIN_ELEMENT_SHARE = 1 << 16;
+
+const bitsAsFloat = new Float32Array(1);
+const bitsAsInt = new Int32Array(bitsAsFloat.buffer);
 
 /** The bits of `value` rounded to float32, as an int32: how kernels receive float arguments. */
 export function floatBits(value: number): number {
-  return new Int32Array(new Float32Array([value]).buffer)[0]!;
+  bitsAsFloat[0] = value;
+  return bitsAsInt[0]!;
 }
 
 /** Longest argument list of an exported kernel. */
@@ -184,6 +218,14 @@ export function nativeContext(backend: KernelBackend): NativeContext | null {
   return context;
 }
 
+/**
+ * The native kernels of the active backend when it is wasm and they can be reached, else
+ * `null`: for code outside a kernel (an optimizer, a gradient), which has no backend argument.
+ */
+export function activeNativeContext(): NativeContext | null {
+  return tf.getBackend() === WASM ? nativeContext(tf.backend()) : null;
+}
+
 function instantiate(backend: WasmBackendInternals): NativeContext | null {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssemblyApi.Memory)) return null;
@@ -201,53 +243,71 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     if (data == null) throw new Error('A tensor given to a native wasm kernel is not on wasm');
     return data.memoryOffset;
   };
+  const output = (shape: number[]): TensorInfo => backend.makeOutput(shape, 'float32');
+  const zeros = (shape: number[]): TensorInfo => {
+    const out = output(shape);
+    // Read the buffer after makeOutput: its malloc may have grown the memory.
+    const start = offset(out) >> 2;
+    new Float32Array(memory.buffer).fill(0, start, start + tf.util.sizeFromShape(shape));
+    return out;
+  };
+  const split = (count: number, minShare = 1, perThread = 1): [number, number][] => {
+    const most = threads > 1 ? Math.min(MAX_CALLS, threads * perThread) : 1;
+    const parts = Math.max(1, Math.min(most, Math.floor(count / Math.max(1, minShare))));
+    return Array.from({ length: parts }, (_, i) => [
+      Math.floor((count * i) / parts),
+      Math.floor((count * (i + 1)) / parts),
+    ]);
+  };
+  const run = (name: keyof NativeKernels, calls: readonly (readonly number[])[]): void => {
+    if (calls.length > MAX_CALLS)
+      throw new RangeError(`${calls.length} calls, at most ${MAX_CALLS}`);
+    const kernel: (...args: number[]) => void = kernels[name];
+    if (calls.length === 1 || threads === 1) {
+      for (const args of calls) kernel(...args);
+      return;
+    }
+    pool ??= new WorkerPool(module, memory, threads - 1);
+    pool.run(kernel, name, calls);
+  };
   return {
-    kernels,
     memory,
     offset,
-    output(shape) {
-      return backend.makeOutput(shape, 'float32');
-    },
-    split(count, minShare = 1, perThread = 1) {
-      const most = threads > 1 ? Math.min(MAX_CALLS, threads * perThread) : 1;
-      const parts = Math.max(1, Math.min(most, Math.floor(count / Math.max(1, minShare))));
-      return Array.from({ length: parts }, (_, i) => [
-        Math.floor((count * i) / parts),
-        Math.floor((count * (i + 1)) / parts),
-      ]);
-    },
-    zeros(shape) {
-      const out = backend.makeOutput(shape, 'float32');
-      const size = shape.reduce((p, d) => p * d, 1);
-      // Read the buffer after makeOutput: its malloc may have grown the memory.
-      const start = offset(out) >> 2;
-      new Float32Array(memory.buffer).fill(0, start, start + size);
-      return out;
-    },
-    free(info) {
-      backend.disposeData(info.dataId, true);
-    },
-    addInto(out, partials, size) {
-      if (partials.length === 0) return;
-      const heap = new Float32Array(memory.buffer);
-      const at = offset(out) >> 2;
-      for (const partial of partials) {
-        const from = offset(partial) >> 2;
-        for (let k = 0; k < size; k++) heap[at + k]! += heap[from + k]!;
-        backend.disposeData(partial.dataId, true);
-      }
-    },
+    output,
+    zeros,
+    split,
     threads,
-    run(name, calls) {
-      if (calls.length > MAX_CALLS)
-        throw new RangeError(`${calls.length} calls, at most ${MAX_CALLS}`);
-      const kernel: (...args: number[]) => void = kernels[name];
-      if (calls.length === 1 || threads === 1) {
-        for (const args of calls) kernel(...args);
-        return;
+    run,
+    runSplit(name, count, minShare, head, tail = []) {
+      run(
+        name,
+        split(count, minShare, SHARES_PER_THREAD).map(([start, end]) => [
+          ...head,
+          start,
+          end,
+          ...tail,
+        ]),
+      );
+    },
+    runSplitSummed(name, count, minShare, shape, zeroed, head, tail = []) {
+      const shares = split(count, minShare, SHARES_PER_THREAD);
+      const outs = shares.map(() => (zeroed ? zeros(shape) : output(shape)));
+      run(
+        name,
+        shares.map(([start, end], i) => [...head, offset(outs[i]!), start, end, ...tail]),
+      );
+      const [out, ...partials] = outs as [TensorInfo, ...TensorInfo[]];
+      if (partials.length > 0) {
+        const size = tf.util.sizeFromShape(shape);
+        const heap = new Float32Array(memory.buffer);
+        const at = offset(out) >> 2;
+        for (const partial of partials) {
+          const from = offset(partial) >> 2;
+          for (let k = 0; k < size; k++) heap[at + k]! += heap[from + k]!;
+          backend.disposeData(partial.dataId, true);
+        }
       }
-      pool ??= new WorkerPool(module, memory, threads - 1);
-      pool.run(kernel, name, calls);
+      return out;
     },
   };
 }
@@ -298,18 +358,19 @@ class WorkerPool {
   ): void {
     const job = this.job;
     job[1] = calls.length;
-    job[2] = KERNEL_NAMES.indexOf(name);
+    job[2] = KERNEL_INDEX.get(name)!;
     job[3] = calls[0]?.length ?? 0;
     calls.forEach((args, i) => job.set(args, 4 + i * MAX_ARGS));
     Atomics.store(job, 0, 0);
     this.posted++;
-    const woken = this.controls.slice(0, calls.length - 1);
-    for (const control of woken) {
-      Atomics.store(control, 0, this.posted);
-      Atomics.notify(control, 0);
+    const woken = Math.min(this.controls.length, calls.length - 1);
+    for (let w = 0; w < woken; w++) {
+      Atomics.store(this.controls[w]!, 0, this.posted);
+      Atomics.notify(this.controls[w]!, 0);
     }
     for (let i; (i = Atomics.add(job, 0, 1)) < calls.length;) kernel(...calls[i]!);
-    for (const control of woken) {
+    for (let w = 0; w < woken; w++) {
+      const control = this.controls[w]!;
       for (;;) {
         const done = Atomics.load(control, 1);
         if (done === this.posted) break;
@@ -332,6 +393,7 @@ const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
   'gemm',
   'adam',
 ];
+const KERNEL_INDEX = new Map(KERNEL_NAMES.map((name, i) => [name, i]));
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
 const WORKER_SOURCE = `

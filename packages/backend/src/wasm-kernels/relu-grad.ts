@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, WASM } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { activeNativeContext, MIN_ELEMENT_SHARE, nativeContext } from './native-kernels.js';
 
 /** The wasm-only kernel of the fused relu gradient: inputs `dy` and `x`, same shape, float32. */
 const RELU_GRAD = 'RxfitReluGrad';
-/** The least share of elements a thread gets. */
-const MIN_SHARE = 1 << 16;
 
 /**
  * `RxfitReluGrad` for wasm: `dy · step(x)` (tfjs-core's relu gradient, `mul(dy, step(x))`) in
@@ -25,11 +23,7 @@ export const reluGradKernel: KernelConfig = {
     if (native == null) throw new Error(`${RELU_GRAD}: the native wasm kernels are unreachable`);
     const out = native.output(x.shape);
     const at = [native.offset(dy), native.offset(x), native.offset(out)];
-    const size = x.shape.reduce((p, d) => p * d, 1);
-    native.run(
-      'relu_grad',
-      native.split(size, MIN_SHARE, SHARES_PER_THREAD).map(([i0, i1]) => [...at, i0, i1]),
-    );
+    native.runSplit('relu_grad', tf.util.sizeFromShape(x.shape), MIN_ELEMENT_SHARE, at);
     return out;
   },
 };
@@ -87,11 +81,10 @@ export function registerReluGradient(native: boolean): void {
 /** The relu gradient as {@link reluGradKernel}, when it applies; else `null`. */
 function fused(dy: tf.Tensor, x: tf.Tensor): (() => tf.Tensor) | null {
   const applies =
-    tf.getBackend() === WASM &&
     dy.dtype === 'float32' &&
     x.dtype === 'float32' &&
     dy.shape.length === x.shape.length &&
     dy.shape.every((d, i) => d === x.shape[i]) &&
-    nativeContext(tf.backend()) != null;
+    activeNativeContext() != null;
   return applies ? () => tf.engine().runKernel<tf.Tensor>(RELU_GRAD, { dy, x }) : null;
 }

@@ -1,6 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { floatBits, nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { floatBits, MIN_ELEMENT_SHARE, nativeContext } from './native-kernels.js';
 
 /**
  * `Step` for wasm on float32 tensors as the native SIMD pass of native/elementwise.c, split
@@ -19,12 +20,12 @@ export function stepKernel(): KernelConfig {
     const alphaBits = floatBits(Number(args.attrs?.['alpha'] ?? 0));
     const out = native.output(x.shape);
     const [at, outAt] = [native.offset(x), native.offset(out)];
-    const size = x.shape.reduce((p, d) => p * d, 1);
-    native.run(
+    native.runSplit(
       'step',
-      native
-        .split(size, 1 << 16, SHARES_PER_THREAD)
-        .map(([i0, i1]) => [at, outAt, i0, i1, alphaBits]),
+      tf.util.sizeFromShape(x.shape),
+      MIN_ELEMENT_SHARE,
+      [at, outAt],
+      [alphaBits],
     );
     return out;
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, handOver, kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { nativeContext, SHARES_PER_THREAD } from './native-kernels.js';
+import { nativeContext } from './native-kernels.js';
 
 /**
  * `Sum` for wasm with a fast path for the bias gradient of a conv layer: a float32
@@ -27,17 +27,9 @@ export function sumKernel(native = true): KernelConfig {
     if (context != null) {
       const c = x.shape[3]!;
       const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
-      // Each share of the rows is summed into its own output; the first one is the result.
-      const shares = context.split(rows, 1024, SHARES_PER_THREAD);
-      const outs = shares.map(() => context.output(keepDims ? [1, 1, 1, c] : [c]));
-      const at = context.offset(x);
-      context.run(
-        'sum_rows',
-        shares.map(([r0, r1], i) => [at, context.offset(outs[i]!), r0, r1, c]),
-      );
-      const [out, ...partials] = outs as [TensorInfo, ...TensorInfo[]];
-      context.addInto(out, partials, c);
-      return out;
+      // Each share of the rows is summed into its own output (sum_rows overwrites it).
+      const shape = keepDims ? [1, 1, 1, c] : [c];
+      return context.runSplitSummed('sum_rows', rows, 1024, shape, false, [context.offset(x)], [c]);
     }
     const out = tf.tidy(() => {
       const [b, h, w, c] = x.shape as [number, number, number, number];
