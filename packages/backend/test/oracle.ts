@@ -96,3 +96,23 @@ export function bitDifferences(a: Float32Array, b: Float32Array): number {
   }
   return n;
 }
+
+/**
+ * The largest difference between matching outputs, relative to max(1, |expected|) (absolute
+ * for small values); also asserts the outputs have the same sizes.
+ */
+export function worstRelativeDiff(
+  actual: readonly Float32Array[],
+  expected: readonly Float32Array[],
+): number {
+  assert.equal(actual.length, expected.length, 'number of outputs');
+  let worst = 0;
+  actual.forEach((a, k) => {
+    const e = expected[k]!;
+    assert.equal(a.length, e.length, `output ${k} size`);
+    for (let i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i]! - e[i]!) / Math.max(1, Math.abs(e[i]!)));
+    }
+  });
+  return worst;
+}

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { adam, useBestBackend } from '@rxfit/backend';
-import { bitDifferences, rng, values, withSpecials } from './oracle.js';
+import { bitDifferences, rng, values, withSpecials, worstRelativeDiff } from './oracle.js';
 
 // `default`: no `threads` option and an empty env; `env`: no `threads` option,
 // RXFIT_WASM_THREADS read from process.env; a number: that `threads` option.
@@ -161,18 +161,9 @@ async function againstCpu(): Promise<{ adam: number; conv: number; reluGrad: num
   };
   const cpu = await compute('cpu');
   const wasmOut = await compute('wasm');
-  const worst = (a: Float32Array[], e: Float32Array[]) =>
-    Math.max(
-      ...a.map((x, k) =>
-        x.reduce(
-          (m, v, i) => Math.max(m, Math.abs(v - e[k]![i]!) / Math.max(1, Math.abs(e[k]![i]!))),
-          0,
-        ),
-      ),
-    );
   return {
-    adam: worst(wasmOut.adam, cpu.adam),
-    conv: worst(wasmOut.conv, cpu.conv),
+    adam: worstRelativeDiff(wasmOut.adam, cpu.adam),
+    conv: worstRelativeDiff(wasmOut.conv, cpu.conv),
     reluGrad: bitDifferences(wasmOut.reluGrad, cpu.reluGrad),
   };
 }
