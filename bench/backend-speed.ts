@@ -16,7 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, useBestBackend, type BackendName } from '@rxfit/backend';
-import { seedCnn } from './models.js';
+import { envInt, seedCnn } from './models.js';
 
 const BATCH = 32;
 
@@ -54,9 +54,9 @@ export interface BackendSpeedResult {
  * @returns The measured numbers.
  */
 export async function main(log: (line: string) => void = console.log): Promise<BackendSpeedResult> {
-  const steps = envInt('BENCH_STEPS', 10);
-  const warmup = envInt('BENCH_WARMUP', 3);
-  const cpuSteps = envInt('BENCH_CPU_STEPS', 1);
+  const steps = envInt('BENCH_STEPS', 10, 0);
+  const warmup = envInt('BENCH_WARMUP', 3, 0);
+  const cpuSteps = envInt('BENCH_CPU_STEPS', 1, 0);
   const named = envNames('BENCH_BACKENDS');
   const info = await useBestBackend();
   log(
@@ -239,14 +239,6 @@ function envNames(name: string): string[] | undefined {
   return names;
 }
 
-function envInt(name: string, dflt: number): number {
-  const raw = process.env[name];
-  if (raw == null || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0)
-    throw new RangeError(`${name}=${JSON.stringify(raw)} must be a non-negative integer`);
-  return n;
-}
 
 if (process.argv[1] != null && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await main();

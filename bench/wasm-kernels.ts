@@ -13,12 +13,10 @@
  * Env: BENCH_THREADS (N, default 2), BENCH_ROUNDS (default 2), BENCH_STEPS (default 10),
  * BENCH_RUNS (timed runs per kernel, the minimum is kept; default 7).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { adam, registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
-import { median, seedCnn } from './models.js';
+import { envInt, median, runSelfAsChild, seedCnn } from './models.js';
 
 const BATCH = 32;
 const EPOCH_BATCHES = 10;
@@ -366,21 +364,8 @@ async function timeEpoch(): Promise<number> {
   }
 }
 
-async function inChild(threads: number, variant: Variant): Promise<ChildResult> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--conditions=@rxfit/source',
-      '--import',
-      'tsx',
-      fileURLToPath(import.meta.url),
-      '--child',
-      String(threads),
-      variant,
-    ],
-    { maxBuffer: 16 * 2 ** 20 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+function inChild(threads: number, variant: Variant): Promise<ChildResult> {
+  return runSelfAsChild<ChildResult>(import.meta.url, [String(threads), variant]);
 }
 
 const pct = (flops: number, ms: number, peak: number) => (100 * flops) / (ms * 1e6) / peak;
@@ -451,14 +436,6 @@ export async function main(log: (line: string) => void = console.log): Promise<C
   return out;
 }
 
-function envInt(name: string, dflt: number): number {
-  const raw = process.env[name];
-  if (raw == null || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1)
-    throw new RangeError(`${name}=${JSON.stringify(raw)} must be an integer ≥ 1`);
-  return v;
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === '--child') {

@@ -7,12 +7,10 @@
  *
  * Env: BENCH_ROUNDS (default 3), BENCH_STEPS (default 15).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { useBestBackend } from '@rxfit/backend';
 import { timeSteps } from './backend-speed.js';
-import { median } from './models.js';
+import { median, runSelfAsChild } from './models.js';
 
 interface ChildResult {
   readonly threads: number;
@@ -26,18 +24,8 @@ async function child(threads: number, steps: number): Promise<ChildResult> {
   return { threads: info.threads ?? 1, median: timed.median, cpuMsPerStep: timed.cpuMsPerStep };
 }
 
-async function inChild(threads: number, steps: number): Promise<ChildResult> {
-  const script = fileURLToPath(import.meta.url);
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    '--conditions=@rxfit/source',
-    '--import',
-    'tsx',
-    script,
-    '--child',
-    String(threads),
-    String(steps),
-  ]);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+function inChild(threads: number, steps: number): Promise<ChildResult> {
+  return runSelfAsChild<ChildResult>(import.meta.url, [String(threads), String(steps)]);
 }
 
 /** Runs the comparison and prints it. */
