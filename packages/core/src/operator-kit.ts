@@ -41,3 +41,10 @@ export {
 } from './read-regular-file.js';
 export { weightSpecBytes, type WeightSpecSize } from './weight-bytes.js';
 export { effectQueue, type EffectQueue } from './effect-queue.js';
+export {
+  nodeLogFileIo,
+  openAppendLog,
+  type LogFileIo,
+  type LogHeader,
+  type OpenedLog,
+} from './append-log.js';

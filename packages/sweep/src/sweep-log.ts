@@ -1,4 +1,10 @@
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync, existsSync, ftruncateSync, statSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import {
+  nodeLogFileIo,
+  openAppendLog,
+  readRegularFileSync,
+  type LogHeader,
+} from '@rxfit/core/operator-kit';
 import { decode, encode } from './codec.js';
 import type { SweepEvent } from './events.js';
 
@@ -20,10 +26,16 @@ export const SWEEP_LOG_VERSION = 1;
  * @throws Error naming the file and line for a line that is not a sweep event.
  */
 export function readSweepLog(file: string): SweepEvent[] {
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const complete = text.endsWith('\n') ? lines.slice(0, -1) : lines.slice(0, -1); // the last piece is '' or torn
+  let text: string;
+  try {
+    // A FIFO or a device at the path is refused before anything is read.
+    text = readRegularFileSync(file).toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  // The last piece after the final newline is '' or a torn line.
+  const complete = text.split('\n').slice(0, -1);
   const events: SweepEvent[] = [];
   complete.forEach((line, i) => {
     if (line === '') return;
@@ -35,9 +47,7 @@ export function readSweepLog(file: string): SweepEvent[] {
     }
     const record = value as Record<string, unknown>;
     if (i === 0 || record['schema'] !== undefined) {
-      if (record['schema'] !== SWEEP_SCHEMA || record['version'] !== SWEEP_LOG_VERSION) {
-        throw new Error(`${file}: line ${String(i + 1)} must be {"schema":"${SWEEP_SCHEMA}","version":${String(SWEEP_LOG_VERSION)}}`);
-      }
+      checkSweepHeader(record, file, i + 1);
       return;
     }
     if (typeof record['type'] !== 'string' || typeof record['seq'] !== 'number') {
@@ -48,36 +58,43 @@ export function readSweepLog(file: string): SweepEvent[] {
   return events;
 }
 
-/** Appends sweep events to a log, one fsynced line each, cutting a torn tail off first. */
+function checkSweepHeader(record: Record<string, unknown>, file: string, line: number): void {
+  if (record['schema'] !== SWEEP_SCHEMA || record['version'] !== SWEEP_LOG_VERSION) {
+    throw new Error(`${file}: line ${String(line)} must be {"schema":"${SWEEP_SCHEMA}","version":${String(SWEEP_LOG_VERSION)}}`);
+  }
+}
+
+const SWEEP_HEADER: LogHeader = {
+  line: JSON.stringify({ schema: SWEEP_SCHEMA, version: SWEEP_LOG_VERSION }) + '\n',
+  check(firstLine, file) {
+    let record: unknown;
+    try {
+      record = JSON.parse(firstLine);
+    } catch {
+      record = undefined;
+    }
+    checkSweepHeader((record ?? {}) as Record<string, unknown>, file, 1);
+  },
+};
+
+/**
+ * Appends sweep events to a log, one fsynced line each, through core's `openAppendLog` (the
+ * event log's opener): a torn tail (or a torn header) cut off first, links and special files
+ * refused. A repair is reported as a process warning.
+ */
 export class SweepLogWriter {
   private readonly fd: number;
 
   constructor(readonly file: string) {
-    const existed = existsSync(file) && statSync(file).size > 0;
-    this.fd = openSync(file, existed ? 'r+' : 'w');
-    if (existed) {
-      const text = readFileSync(file, 'utf8');
-      const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-      ftruncateSync(this.fd, keep);
-      this.position = keep;
-    } else {
-      this.write(JSON.stringify({ schema: SWEEP_SCHEMA, version: SWEEP_LOG_VERSION }) + '\n');
-    }
+    const { fd, repairs } = openAppendLog('sweep', file, 'sweep log', SWEEP_HEADER, nodeLogFileIo);
+    this.fd = fd;
+    for (const repair of repairs) process.emitWarning(repair, 'RxfitSweepWarning');
   }
-
-  private position = 0;
 
   append(event: SweepEvent): void {
     const { replayed: _replayed, ...rest } = event;
-    this.write(encode(rest) + '\n');
-  }
-
-  private write(line: string): void {
-    const data = Buffer.from(line);
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(this.fd, data, offset, data.length - offset, this.position + offset);
-    this.position += data.length;
-    fdatasyncSync(this.fd);
+    nodeLogFileIo.write(this.fd, Buffer.from(encode(rest) + '\n'));
+    nodeLogFileIo.sync(this.fd);
   }
 
   close(): void {
