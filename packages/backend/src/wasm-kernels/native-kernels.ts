@@ -201,7 +201,7 @@ const MAX_CALLS = 32;
  * Shares per thread for kernels whose calls write disjoint outputs: a thread that finishes
  * early (its core was free) takes another share.
  */
-export const SHARES_PER_THREAD = 4;
+const SHARES_PER_THREAD = 4;
 
 const contexts = new WeakMap<object, NativeContext | null>();
 
