@@ -9,8 +9,8 @@ import {
   prepareFileTarget,
 } from '@rxfit/core/operator-kit';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { historySpec, plottableMetrics } from './history-spec.js';
-import { historyOf, plotDeciderOf, type PlotState } from './decider.js';
+import { historySpec, plottableMetrics, type PlotHistoryData } from './history-spec.js';
+import { historyOf, plotDeciderOf } from './decider.js';
 import { writeChart } from './render.js';
 
 /** A file format {@link plotHistory} writes. */
@@ -80,14 +80,15 @@ export function plotHistory(options: PlotHistoryOptions): MonoTypeOperatorFuncti
           for (const command of commands) {
             if (command.type === 'warn') {
               control?.warn(command.message, { by: 'plotHistory' });
-            } else if (!hasData(state, settings.metrics)) {
               continue;
-            } else if (control && command.when === 'epoch') {
-              effects.run(control, () => render(state, settings));
-            } else if (!control && command.when === 'end' && settings.replay) {
-              // A replay has no loop to defer to: completion waits for this render instead.
-              effects.run(undefined, () => render(state, settings));
             }
+            const live = control !== undefined && command.when === 'epoch';
+            const replayEnd = control === undefined && command.when === 'end' && settings.replay;
+            if (!live && !replayEnd) continue;
+            const history = historyOf(state);
+            if (plottableMetrics(history, settings.metrics).length === 0) continue;
+            // A replay has no loop to defer to: completion waits for its render instead.
+            effects.run(control, () => render(history, settings));
           }
           subscriber.next(event);
         },
@@ -114,12 +115,8 @@ interface Settings {
   readonly replay: boolean;
 }
 
-function hasData(state: PlotState, metrics: readonly string[] | undefined): boolean {
-  return plottableMetrics(historyOf(state), metrics).length > 0;
-}
-
-async function render(state: PlotState, settings: Settings): Promise<void> {
-  const spec = historySpec(historyOf(state), settings.metrics, {
+async function render(history: PlotHistoryData, settings: Settings): Promise<void> {
+  const spec = historySpec(history, settings.metrics, {
     width: settings.width,
     height: settings.height,
     ...(settings.title === undefined ? {} : { title: settings.title }),

@@ -24,9 +24,12 @@ export interface Leaderboard {
   readonly rows: readonly LeaderboardRow[];
 }
 
+/** The board before `sweepBegin`. */
+const EMPTY_BOARD: Leaderboard = { metric: '', mode: 'max', rows: [] };
+
 /** Folds sweep events (live or read back with `readSweepLog`) into a {@link Leaderboard}. */
 export function leaderboardOf(events: Iterable<SweepEvent>): Leaderboard {
-  let board: Leaderboard = { metric: '', mode: 'max', rows: [] };
+  let board = EMPTY_BOARD;
   for (const event of events) board = reduceLeaderboard(board, event);
   return board;
 }
@@ -42,7 +45,7 @@ export function leaderboardOf(events: Iterable<SweepEvent>): Leaderboard {
  * @returns An operator emitting one {@link Leaderboard} when the sweep completes.
  */
 export function toLeaderboard(): OperatorFunction<SweepEvent, Leaderboard> {
-  return (source) => source.pipe(scan(reduceLeaderboard, { metric: '', mode: 'max', rows: [] } as Leaderboard), last());
+  return (source) => source.pipe(scan(reduceLeaderboard, EMPTY_BOARD), last());
 }
 
 function reduceLeaderboard(board: Leaderboard, event: SweepEvent): Leaderboard {
@@ -65,7 +68,7 @@ function reduceLeaderboard(board: Leaderboard, event: SweepEvent): Leaderboard {
       return sorted({
         ...update(event.trialId, (row) => ({
           ...row,
-          status: event.type === 'trialFailed' ? 'failed' : r.reason === 'failed' ? 'failed' : r.reason,
+          status: event.type === 'trialFailed' ? 'failed' : r.reason,
           epochs: r.epochs,
           ...(r.best === undefined ? {} : { best: r.best, bestEpoch: r.bestEpoch ?? 0 }),
           ...(r.prunedAt ? { prunedAt: r.prunedAt } : {}),

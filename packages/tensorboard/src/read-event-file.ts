@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '@rxfit/core/operator-kit';
 import { DATA_TYPES, EventMessage } from './proto.js';
 import { readRecords } from './record.js';
 
@@ -155,8 +155,9 @@ export function decodeEventFile(bytes: Uint8Array): DecodedEventFile {
  * @throws Error naming the file when it cannot be read or decoded.
  */
 export async function readEventFile(path: string): Promise<DecodedEventFile> {
-  const bytes = await readFile(path);
   try {
+    // A FIFO or a device at the path is refused before anything is read.
+    const bytes = await readRegularFile(path);
     return decodeEventFile(bytes);
   } catch (error) {
     throw new Error(
