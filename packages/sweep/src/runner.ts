@@ -7,7 +7,7 @@ import { backupAndRestore, eventLog, resumable } from '@rxfit/event-log';
 import type { RunnerOutcome, StopOrder, TrialContext, TrialFunction, TrialMessage, TrialSpec } from './types.js';
 
 /** Who stops a pruned trial: the `by` of its `stopRequested`. */
-export const SWEEP = 'sweep';
+const SWEEP = 'sweep';
 
 /** How a runner talks to the coordinator. */
 export interface RunnerPort {

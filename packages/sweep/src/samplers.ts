@@ -118,7 +118,7 @@ export function gridSampler(options: GridSamplerOptions = {}): Sampler {
 }
 
 /** The values a grid takes along one parameter. */
-export function gridValues(spec: ParamSpec, points: number): readonly ParamValue[] {
+function gridValues(spec: ParamSpec, points: number): readonly ParamValue[] {
   switch (spec.kind) {
     case 'choice':
       return spec.values;

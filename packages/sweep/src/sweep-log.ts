@@ -9,8 +9,8 @@ import { decode, encode } from './codec.js';
 import type { SweepEvent } from './events.js';
 
 /** The first line of a sweep log. */
-export const SWEEP_SCHEMA = 'rxfit.sweep';
-export const SWEEP_LOG_VERSION = 1;
+const SWEEP_SCHEMA = 'rxfit.sweep';
+const SWEEP_LOG_VERSION = 1;
 
 /**
  * Reads a sweep log (`sweep.jsonl`): every event, marked `replayed: true`. A torn last line (a
