@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
-import { type Logs } from '@rxfit/core';
+import { isEvent, type EventOfType, type Logs } from '@rxfit/core';
 import {
   checkFunction,
   checkInteger,
@@ -179,9 +179,9 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
           const record = records.get(event.trialId);
           if (record) {
             record.stopOrdered = true;
-            record.prunedAt = { epoch: event.epoch, ...(event.rung === undefined ? {} : { rung: event.rung }), ...(event.milestone === undefined ? {} : { milestone: event.milestone }) };
+            record.prunedAt = { epoch: event.epoch, ...rungOf(event) };
             // Pruned before the crash: the resumed trial stops again at once.
-            record.order = { reason: event.reason, details: { ...record.prunedAt, value: event.value, ...(event.cutoff === undefined ? {} : { cutoff: event.cutoff }), metric } };
+            record.order = { reason: event.reason, details: { ...record.prunedAt, value: event.value, ...cutoffOf(event), metric } };
           }
         } else if (event.type === 'trialCompleted' || event.type === 'trialFailed') {
           const status: TrialStatus = event.type === 'trialFailed' ? 'failed' : event.result.reason === 'pruned' ? 'pruned' : 'completed';
@@ -194,10 +194,7 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
         const status = finishedStatus.get(record.trialId);
         if (status === undefined) continue;
         record.finished = true;
-        const file = trialPaths(trialDir(record.trialId)).log;
-        const events = existsSync(file) ? await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray())) : [];
-        for (const e of events) {
-          if (e.type !== 'epochEnd') continue;
+        for (const e of await epochEndsOf(record.trialId)) {
           emit({ type: 'trialEvent', trialId: record.trialId, attempt: record.attempt, event: e });
           const value = e.logs[metric];
           if (pruner && value !== undefined) prunerState = pruner.report(prunerState, { trialId: record.trialId, epoch: e.epoch, value }).state;
@@ -213,6 +210,13 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
 
       function trialDir(trialId: string): string {
         return path.join(root, 'trials', trialId);
+      }
+      /** The `epochEnd` events in a trial's own log (a torn last line, from a kill, is dropped). */
+      async function epochEndsOf(trialId: string): Promise<EventOfType<'epochEnd'>[]> {
+        const file = trialPaths(trialDir(trialId)).log;
+        if (!existsSync(file)) return [];
+        const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
+        return events.filter(isEvent('epochEnd'));
       }
       function newRecord(trialId: string, index: number, params: Params, attempt: number): TrialRecord {
         return { trialId, index, params, attempt, losses: 0, epochs: new Map(), stopOrdered: false, finished: false, recovering: false };
@@ -267,17 +271,15 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
         record.stopOrdered = true;
         const details = {
           pruner: pruner.name, action: decision.action, metric, value: decision.value, epoch: event.epoch,
-          ...(decision.rung === undefined ? {} : { rung: decision.rung }),
-          ...(decision.milestone === undefined ? {} : { milestone: decision.milestone }),
-          ...(decision.cutoff === undefined ? {} : { cutoff: decision.cutoff }),
+          ...rungOf(decision),
+          ...cutoffOf(decision),
         };
         if (decision.action === 'prune') {
-          record.prunedAt = { epoch: event.epoch, ...(decision.rung === undefined ? {} : { rung: decision.rung }), ...(decision.milestone === undefined ? {} : { milestone: decision.milestone }) };
+          record.prunedAt = { epoch: event.epoch, ...rungOf(decision) };
           emit({
             type: 'trialPruned', trialId: record.trialId, epoch: event.epoch, reason: decision.reason, value: decision.value,
-            ...(decision.rung === undefined ? {} : { rung: decision.rung }),
-            ...(decision.milestone === undefined ? {} : { milestone: decision.milestone }),
-            ...(decision.cutoff === undefined ? {} : { cutoff: decision.cutoff }),
+            ...rungOf(decision),
+            ...cutoffOf(decision),
           });
         }
         record.order = { reason: decision.reason, details };
@@ -290,10 +292,7 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
       // Epochs the sweep did not see live (a coordinator restart while the trial ran) are in its log.
       const catchUp = async (record: TrialRecord, outcome: ExecutionOutcome): Promise<void> => {
         if (outcome.status !== 'finished' || outcome.outcome.epochs <= record.epochs.size) return;
-        const file = trialPaths(trialDir(record.trialId)).log;
-        if (!existsSync(file)) return;
-        const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
-        for (const e of events) if (e.type === 'epochEnd' && !record.epochs.has(e.epoch)) record.epochs.set(e.epoch, e.logs);
+        for (const e of await epochEndsOf(record.trialId)) if (!record.epochs.has(e.epoch)) record.epochs.set(e.epoch, e.logs);
       };
 
       const finish = (record: TrialRecord, outcome: ExecutionOutcome): TrialRecord | undefined => {
@@ -403,4 +402,17 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
       writer = undefined;
     };
   });
+}
+
+/** A pruning's rung and milestone, where it has them (ASHA), as optional fields. */
+function rungOf(where: { readonly rung?: number; readonly milestone?: number }): { rung?: number; milestone?: number } {
+  return {
+    ...(where.rung === undefined ? {} : { rung: where.rung }),
+    ...(where.milestone === undefined ? {} : { milestone: where.milestone }),
+  };
+}
+
+/** A pruning's cutoff, where it has one, as an optional field. */
+function cutoffOf(where: { readonly cutoff?: number }): { cutoff?: number } {
+  return where.cutoff === undefined ? {} : { cutoff: where.cutoff };
 }
