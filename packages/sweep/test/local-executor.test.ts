@@ -1,21 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
-import { asha, choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
-import { assertSecondTrialPruned } from './gap-free.js';
-import { assertCompleteLog } from './gap-free.js';
+import { asha, choice, gridSampler, readSweepLog, sweep } from '@rxfit/sweep';
+import { assertCompleteLog, assertSecondTrialPruned } from './gap-free.js';
+import { of, withDir } from './helpers.js';
 
 const TRIAL = fileURLToPath(new URL('./fixtures/tiny-trial.ts', import.meta.url));
-const of = <T extends SweepEvent['type']>(events: SweepEvent[], type: T) => events.filter((e): e is Extract<SweepEvent, { type: T }> => e.type === type);
 
 describe('local executor: trials in child processes', { timeout: 60_000 }, () => {
   it('a trial killed with SIGKILL is retried, resumes from its backup, and its log is complete', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-local-'));
-    try {
+    await withDir(async (dir) => {
       const events = await lastValueFrom(
         sweep({
           space: { crash: choice(['none', 'sigkill']) }, trial: TRIAL, sampler: gridSampler(),
@@ -35,14 +31,11 @@ describe('local executor: trials in child processes', { timeout: 60_000 }, () =>
       assert.equal(log.filter((e) => e.type === 'trainBegin').length, 2, 'started, then resumed');
       await assertCompleteLog(path.join(dir, 'trials/trial-0000/events.jsonl'), 4);
       assert.equal(of(readSweepLog(path.join(dir, 'sweep.jsonl')), 'trialRetried').length, 1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('with no retries left a killed trial is marked failed, saying why', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-local-'));
-    try {
+    await withDir(async (dir) => {
       const events = await lastValueFrom(
         sweep({
           space: { crash: choice(['sigkill']) }, trial: TRIAL, metric: 'val_acc', maxTrials: 1, retries: 0, dir,
@@ -55,14 +48,11 @@ describe('local executor: trials in child processes', { timeout: 60_000 }, () =>
       assert.ok([1, 2].includes(failed[0]!.result.epochs), `epochs ${String(failed[0]!.result.epochs)}`);
       const end = of(events, 'sweepEnd')[0]!;
       assert.deepEqual([end.completed, end.failed], [0, 1]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a pruning decision reaches the trial process, which stops through its own control', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-local-'));
-    try {
+    await withDir(async (dir) => {
       const events = await lastValueFrom(
         sweep({
           space: { ceiling: choice([0.9, 0.3]) }, trial: TRIAL, sampler: gridSampler(), metric: 'val_acc', maxTrials: 2, dir,
@@ -70,8 +60,6 @@ describe('local executor: trials in child processes', { timeout: 60_000 }, () =>
         }).pipe(toArray()),
       );
       await assertSecondTrialPruned(events, dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -10,11 +10,11 @@ import { Subject, lastValueFrom, tap, toArray } from 'rxjs';
 import { asha, choice, gridSampler, readSweepLog, sweep, type SweepEvent } from '@rxfit/sweep';
 import { redisExecutor } from '@rxfit/sweep/redis';
 import { assertCompleteLog, assertSecondTrialPruned } from './gap-free.js';
+import { of } from './helpers.js';
 import { NO_REDIS, testRedis } from './redis-server.js';
 
 const TRIAL = fileURLToPath(new URL('./fixtures/tiny-trial.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const of = <T extends SweepEvent['type']>(events: SweepEvent[], type: T) => events.filter((e): e is Extract<SweepEvent, { type: T }> => e.type === type);
 
 let redis: Awaited<ReturnType<typeof testRedis>>;
 const children: ChildProcess[] = [];

@@ -1,20 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readSweepLog } from '@rxfit/sweep';
 import { SweepLogWriter } from '../src/sweep-log.js';
 import type { SweepEvent } from '../src/events.js';
-
-async function withDir(f: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-log-'));
-  try {
-    await f(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withDir } from './helpers.js';
 
 const begin = { type: 'sweepBegin', sweepId: 's', seq: 0, time: 1 } as unknown as SweepEvent;
 

@@ -1,13 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { scriptedRun } from '@rxfit/core/testing';
 import { readEventLog } from '@rxfit/event-log';
 import type { TrainingEvent } from '@rxfit/core';
-import { asha, choice, formatLeaderboard, gridSampler, leaderboardOf, medianPruner, readSweepLog, sweep, type SweepEvent, type TrialFunction } from '@rxfit/sweep';
+import { of, withDir } from './helpers.js';
+import { asha, choice, formatLeaderboard, gridSampler, leaderboardOf, medianPruner, readSweepLog, sweep, type TrialFunction } from '@rxfit/sweep';
 
 /** val_acc climbs towards `lr`'s ceiling: the larger lr, the better every epoch. */
 const scripted: TrialFunction = (params, context) => {
@@ -18,16 +18,6 @@ const scripted: TrialFunction = (params, context) => {
   );
 };
 
-async function withDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-sweep-'));
-  try {
-    return await f(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-const of = <T extends SweepEvent['type']>(events: SweepEvent[], type: T) => events.filter((e): e is Extract<SweepEvent, { type: T }> => e.type === type);
 
 describe('sweep (in process)', () => {
   it('ASHA prunes the worse trials through their own control and keeps every log', async () => {
