@@ -25,7 +25,7 @@ export interface DecodeOptions {
   };
 }
 
-import { DEFAULT_LIMIT_INPUT_PIXELS as DEFAULT_LIMIT } from './image-header.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS as DEFAULT_LIMIT, ownDecoderFormat } from './image-header.js';
 
 /**
  * Decodes image bytes to uint8 pixels with 1–4 channels: sharp/libvips for JPEG, PNG, GIF (first
@@ -50,11 +50,9 @@ export async function decodeImage(
   options: DecodeOptions = {},
 ): Promise<ImagePixels<Uint8Array>> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT;
-  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d)
-    return resized(decodeBmp(buf, limit === false ? Infinity : limit), options);
-  if (buf.length >= 2 && buf[0] === 0x50 && buf[1]! >= 0x31 && buf[1]! <= 0x36) {
-    return resized(decodeNetpbm(buf, limit === false ? Infinity : limit), options);
-  }
+  const format = ownDecoderFormat(buf);
+  if (format === 'bmp') return resized(decodeBmp(buf, limit === false ? Infinity : limit), options);
+  if (format === 'netpbm') return resized(decodeNetpbm(buf, limit === false ? Infinity : limit), options);
   let pipeline = sharp(buf, {
     failOn: 'error',
     limitInputPixels: limit === false ? false : limit,

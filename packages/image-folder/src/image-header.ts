@@ -31,11 +31,23 @@ export const DEFAULT_MAX_BATCH_PIXELS = 25_000_000;
  * @throws Error when the header cannot be read
  */
 export async function imageSize(buf: Uint8Array): Promise<{ width: number; height: number }> {
-  if (buf.length >= 2 && buf[0] === 0x42 && buf[1] === 0x4d) return bmpHeader(buf);
-  if (buf.length >= 2 && buf[0] === 0x50 && buf[1]! >= 0x31 && buf[1]! <= 0x36) return netpbmHeader(buf);
+  const format = ownDecoderFormat(buf);
+  if (format === 'bmp') return bmpHeader(buf);
+  if (format === 'netpbm') return netpbmHeader(buf);
   const { width, height } = await sharp(buf, { limitInputPixels: false }).metadata();
   if (width === undefined || height === undefined) throw new Error('the image header gives no size');
   return { width, height };
+}
+
+/**
+ * The formats rxfit decodes itself, as sharp cannot (BMP, Netpbm `P1`–`P6`), by their magic
+ * bytes; `undefined` for everything sharp decodes.
+ */
+export function ownDecoderFormat(buf: Uint8Array): 'bmp' | 'netpbm' | undefined {
+  if (buf.length < 2) return undefined;
+  if (buf[0] === 0x42 && buf[1] === 0x4d) return 'bmp';
+  if (buf[0] === 0x50 && buf[1]! >= 0x31 && buf[1]! <= 0x36) return 'netpbm';
+  return undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { scan, last, type OperatorFunction } from 'rxjs';
 import type { SweepEvent } from './events.js';
+import type { Mode } from './pruner.js';
 import type { Params } from './space.js';
 
 /** One row of a sweep's leaderboard. */
@@ -20,7 +21,7 @@ export interface LeaderboardRow {
 /** A sweep's leaderboard: best trial first. */
 export interface Leaderboard {
   readonly metric: string;
-  readonly mode: 'min' | 'max';
+  readonly mode: Mode;
   readonly rows: readonly LeaderboardRow[];
 }
 

@@ -1,5 +1,7 @@
-/** Whether larger (`max`) or smaller (`min`) values of the sweep's metric are better. */
-export type Mode = 'min' | 'max';
+import type { MonitorDirection } from '@rxfit/core';
+
+/** Whether larger (`max`) or smaller (`min`) values of the sweep's metric are better: core's monitor direction. */
+export type Mode = MonitorDirection;
 
 /** What a trial reported at the end of one epoch. */
 export interface TrialReport {
