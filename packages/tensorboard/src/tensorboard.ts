@@ -106,9 +106,6 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
         for (const write of writes)
           fileOf(write.folder).append(summaryRecord(write.wallTime, write.step, write.value));
       };
-      const flushAll = async (open: readonly EventFile[]): Promise<void> => {
-        for (const file of open) await file.flush();
-      };
       /** Lets go of the current files (new records go to new ones) and queues closing them. */
       const closeAll = (control: RunControl | undefined): void => {
         const open = [...files.values()];
@@ -201,7 +198,9 @@ export function tensorBoard(options: TensorBoardOptions): MonoTypeOperatorFuncti
               }
               case 'flush': {
                 const open = [...files.values()];
-                effects.run(control, () => flushAll(open));
+                effects.run(control, async () => {
+                  for (const file of open) await file.flush();
+                });
                 break;
               }
               case 'end':
