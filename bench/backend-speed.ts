@@ -16,7 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, useBestBackend, type BackendName } from '@rxfit/backend';
-import { envInt, seedCnn } from './models.js';
+import { envInt, seedBatch, seedCnn } from './models.js';
 
 const BATCH = 32;
 
@@ -156,20 +156,13 @@ export async function main(log: (line: string) => void = console.log): Promise<B
   };
 }
 
-function batch(): { xs: tf.Tensor; ys: tf.Tensor } {
-  return {
-    xs: tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1),
-    ys: tf.cast(tf.greater(tf.randomUniform([BATCH, 1], 0, 1, 'float32', 2), 0.5), 'float32'),
-  };
-}
-
 /** Step times of the seed CNN on the current backend, and process CPU time per step (all threads). */
 export async function timeSteps(
   warmup: number,
   steps: number,
 ): Promise<{ median: number; min: number; max: number; cpuMsPerStep: number }> {
   const model = seedCnn();
-  const { xs, ys } = batch();
+  const { xs, ys } = seedBatch(BATCH);
   try {
     for (let i = 0; i < warmup; i++) await model.trainOnBatch(xs, ys);
     const times: number[] = [];
@@ -193,9 +186,10 @@ export async function timeSteps(
   }
 }
 
-async function profileStep(): Promise<{ kernel: string; ms: number; calls: number }[]> {
+/** One profiled `trainOnBatch` of the seed CNN (after a warm-up step): time and calls per kernel, slowest first. */
+export async function profileStep(): Promise<{ kernel: string; ms: number; calls: number }[]> {
   const model = seedCnn();
-  const { xs, ys } = batch();
+  const { xs, ys } = seedBatch(BATCH);
   try {
     await model.trainOnBatch(xs, ys);
     const prof = await tf.profile(async () => {

@@ -16,7 +16,8 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { adam, registerWasmTrainingKernels, useBestBackend } from '@rxfit/backend';
-import { envInt, median, runSelfAsChild, seedCnn } from './models.js';
+import { profileStep } from './backend-speed.js';
+import { envInt, median, runSelfAsChild, seedBatch, seedCnn } from './models.js';
 
 const BATCH = 32;
 const EPOCH_BATCHES = 10;
@@ -283,22 +284,9 @@ async function child(threads: number, variant: Variant): Promise<ChildResult> {
   });
   const steps = await timeStepsInterleaved(envInt('BENCH_STEPS', 10), peak);
   tf.dispose([a, b]);
+  const profile = await profileStep();
   const model = seedCnn();
-  const xs = tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1);
-  const ys = tf.cast(tf.greater(tf.randomUniform([BATCH, 1], 0, 1, 'float32', 2), 0.5), 'float32');
-  await model.trainOnBatch(xs, ys);
-  const prof = await tf.profile(async () => {
-    await model.trainOnBatch(xs, ys);
-  });
-  const byName = new Map<string, { ms: number; calls: number }>();
-  for (const k of prof.kernels) {
-    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    e.calls++;
-    byName.set(k.name, e);
-  }
   const flops = stepFlops(model);
-  tf.dispose([xs, ys]);
   model.dispose();
   const epochMs = await timeEpoch();
   return {
@@ -311,7 +299,7 @@ async function child(threads: number, variant: Variant): Promise<ChildResult> {
     stepMedian: steps.median,
     stepFlops: flops,
     epochMs,
-    profile: [...byName].map(([kernel, v]) => ({ kernel, ...v })).sort((x, y) => y.ms - x.ms),
+    profile,
   };
 }
 
@@ -321,8 +309,7 @@ async function child(threads: number, variant: Variant): Promise<ChildResult> {
  */
 async function timeStepsInterleaved(steps: number, peak: () => tf.Tensor) {
   const model = seedCnn();
-  const xs = tf.randomUniform([BATCH, 64, 64, 3], 0, 1, 'float32', 1);
-  const ys = tf.cast(tf.greater(tf.randomUniform([BATCH, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+  const { xs, ys } = seedBatch(BATCH);
   try {
     for (let i = 0; i < 3; i++) await model.trainOnBatch(xs, ys);
     const times: number[] = [];
