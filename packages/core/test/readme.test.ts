@@ -25,6 +25,8 @@ describe('README usage', () => {
     assert.ok(match, stdout);
     const [epochs, valAcc, loss] = match.slice(1).map(Number) as [number, number, number];
     assert.ok(epochs < 50, 'stopped early');
-    assert.ok(valAcc > 0.95 || loss < 0.1, 'stopped because the condition held');
+    // The example prints three decimals and its weights are not seeded: a val_acc just above 0.95
+    // prints as 0.950 and a loss just under 0.1 as 0.100, so the printed bound is inclusive.
+    assert.ok(valAcc >= 0.95 || loss <= 0.1, `stopped because the condition held: ${stdout}`);
   });
 });

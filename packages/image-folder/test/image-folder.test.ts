@@ -214,29 +214,32 @@ describe('imageFolder', () => {
   });
 
   it('prefetch keeps batches loading ahead and stats() counts the time spent waiting', async () => {
-    const data = await imageFolder(tree.root, {
-      targetSize: [8, 8],
-      batchSize: 4,
-      prefetch: 2,
-      workers: 0,
-    });
-    const it = data.batches(0)[Symbol.asyncIterator]();
-    const first = await it.next();
-    assert.equal(first.done, false);
-    tf.dispose([first.value.xs, first.value.ys]);
-    await new Promise((r) => setTimeout(r, 200)); // "training": batches 1 and 2 load meanwhile
-    const s0 = data.stats();
-    const t0 = performance.now();
-    const second = (await it.next()).value as LabelledBatch;
-    const third = (await it.next()).value as LabelledBatch;
-    // Generous bounds: the batches were ready, only scheduling noise remains (a 2-core CI box).
-    assert.ok(performance.now() - t0 < 150, 'prefetched batches are ready');
-    tf.dispose([second.xs, second.ys, third.xs, third.ys]);
-    const s1 = data.stats();
-    assert.ok(s1.waitMs - s0.waitMs < 150);
-    assert.equal(s1.batches, 3);
-    assert.equal(s1.images, 12);
-    await it.return!();
+    const own = await makeTree(classFiles({ a: 8, b: 8 }));
+    try {
+      const opts = { targetSize: [8, 8] as [number, number], batchSize: 4, prefetch: 2, seed: 3, workers: 0 };
+      const expected = await collect(await imageFolder(own.root, opts), 0);
+      const data = await imageFolder(own.root, opts);
+      const it = data.batches(0)[Symbol.asyncIterator]();
+      const first = (await it.next()).value as LabelledBatch;
+      tf.dispose([first.xs, first.ys]);
+      assert.ok(data.stats().waitMs > 0, 'the first batch was waited for');
+      await new Promise((r) => setTimeout(r, 1000)); // "training": batches 1 and 2 load meanwhile
+      // With the files gone, only the `prefetch` batches loaded ahead can still be yielded.
+      await rm(join(own.root, 'a'), { recursive: true });
+      await rm(join(own.root, 'b'), { recursive: true });
+      for (const i of [1, 2]) {
+        const { xs, ys } = (await it.next()).value as LabelledBatch;
+        assert.deepEqual(xs.dataSync(), expected.xs[i], `batch ${i} was loaded ahead`);
+        assert.deepEqual([...ys.dataSync()], expected.ys[i]);
+        tf.dispose([xs, ys]);
+      }
+      await assert.rejects(it.next(), /cannot load image/, 'batch 3 was not loaded ahead');
+      const stats = data.stats();
+      assert.equal(stats.batches, 3);
+      assert.equal(stats.images, 12);
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it("the next epoch's first batches load while the last ones of this epoch are consumed", async () => {
