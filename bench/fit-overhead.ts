@@ -1,12 +1,19 @@
 /**
  * rxfit `fit` against tfjs `model.fit` (or `fitDataset`) on every data path: the same model,
- * data and backend, epochs run in alternation in one process; prints the ratio of median epoch
- * times for each path (≤ 1.02 is the goal).
+ * data and backend, epochs run in alternation in one process; prints, for each path, the median
+ * of the rounds' paired ratios (≤ 1.02 is the goal).
  *
  *   node --conditions=@rxfit/source --import tsx bench/fit-overhead.ts
  *
  * Paths: in-memory tensors shuffled and not, `validationData` as tensors, a `BatchSource`, and a
- * `tf.data.Dataset`. `BENCH_ROUNDS` sets the rounds (default 9); `BENCH_CNN=0` skips the CNN.
+ * `tf.data.Dataset`. `BENCH_ROUNDS` sets the rounds (default 31); `BENCH_CNN=0` skips the CNN;
+ * `BENCH_THREADS` the wasm threads (default 1). The comparison runs in a child process, whose
+ * backend starts with that thread count.
+ *
+ * Why 1 thread by default: the loop's overhead is JavaScript on the main thread, the same at any
+ * thread count, but on 2 shared cores a second thread makes epoch times jitter by ±7% (XNNPACK's
+ * pool thread spins between ops and competes with rxfit's kernel worker), and the ratios with it.
+ * `BENCH_THREADS=2` measures there too.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-enum-assignment, @typescript-eslint/no-unsafe-class-instance-assignment -- tfjs exports neither its ModelLoggingVerbosity enum nor the Dataset class the layers package checks against */
 import * as tf from '@tensorflow/tfjs';
@@ -14,14 +21,18 @@ import { lastValueFrom } from 'rxjs';
 import { pathToFileURL } from 'node:url';
 import { fit, type BatchSource } from '@rxfit/core';
 import { useBestBackend } from '@rxfit/backend';
-import { median, mlp, seedCnn } from './models.js';
+import { envInt, median, mlp, runSelfAsChild, seedCnn } from './models.js';
 
 interface Data {
   readonly xs: tf.Tensor;
   readonly ys: tf.Tensor;
   readonly vx: tf.Tensor;
   readonly vy: tf.Tensor;
+  /** The training tensors in batches of {@link MLP_BATCH}, in order, for the dataset path. */
+  readonly batches: readonly tf.TensorContainerObject[];
 }
+
+const MLP_BATCH = 64;
 
 interface Case {
   readonly name: string;
@@ -64,8 +75,8 @@ function batchesOf(xs: tf.Tensor, ys: tf.Tensor, batchSize: number): BatchSource
 }
 
 /**
- * A dataset of ready batches (`tf.data.array` hands out clones of them). Built per epoch and
- * disposed by the caller: one `.batch()` over 10,240 single samples would time tf.data, not fit.
+ * A dataset of ready batches (`tf.data.array` hands out clones of them, so the list is made once
+ * and outside the timing): one `.batch()` over 10,240 single samples would time tf.data, not fit.
  */
 function datasetOf(batches: readonly tf.TensorContainerObject[]): tf.data.Dataset<tf.TensorContainerObject> {
   return tf.data.array([...batches]);
@@ -86,7 +97,7 @@ async function compare(c: Case, rounds: number): Promise<{ tfjs: number; rxfit: 
   const tfjsEpoch = () => c.tfjs(a, d, c.batchSize);
   const rxfitEpoch = () => c.rxfit(b, d, c.batchSize);
   // Warm-up: kernels, wasm heap, optimizer state, V8's tier-up of both paths.
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     await tfjsEpoch();
     await rxfitEpoch();
   }
@@ -100,7 +111,7 @@ async function compare(c: Case, rounds: number): Promise<{ tfjs: number; rxfit: 
       tfjsTimes.push(await timeEpoch(tfjsEpoch));
     }
   }
-  tf.dispose([d.xs, d.ys, d.vx, d.vy]);
+  tf.dispose([d.xs, d.ys, d.vx, d.vy, ...d.batches.flatMap((b) => Object.values(b) as tf.Tensor[])]);
   a.dispose();
   b.dispose();
   const tfjs = median(tfjsTimes);
@@ -111,10 +122,17 @@ async function compare(c: Case, rounds: number): Promise<{ tfjs: number; rxfit: 
   return { tfjs, rxfit, ratio };
 }
 
+/**
+ * Centered inputs, as normalized data is: on inputs in [0, 1) half of the 128 ReLUs never fire,
+ * their Adam moments decay into float32 denormals after ~700 steps and every kernel touching them
+ * slows by half, on both sides alike but mid-round, which made the paired ratios spread by ±5%.
+ */
 const mlpData = (): Data =>
   tf.tidy(() => {
     const labels = (n: number) => tf.oneHot(tf.randomUniform([n], 0, 10, 'int32'), 10).toFloat();
-    return { xs: tf.randomUniform([10240, 784]), ys: labels(10240), vx: tf.randomUniform([2560, 784]), vy: labels(2560) };
+    const xs = tf.randomUniform([10240, 784], -1, 1);
+    const ys = labels(10240);
+    return { xs, ys, vx: tf.randomUniform([2560, 784], -1, 1), vy: labels(2560), batches: batchList(xs, ys, MLP_BATCH) };
   });
 
 const tensorsPath = (shuffle: boolean): Pick<Case, 'tfjs' | 'rxfit'> => ({
@@ -129,13 +147,13 @@ const tensorsPath = (shuffle: boolean): Pick<Case, 'tfjs' | 'rxfit'> => ({
  */
 export function cases(): Case[] {
   const list: Case[] = [
-    { name: 'MLP, tensors, shuffle: true', make: mlp, data: mlpData, batchSize: 64, ...tensorsPath(true) },
-    { name: 'MLP, tensors, shuffle: false', make: mlp, data: mlpData, batchSize: 64, ...tensorsPath(false) },
+    { name: 'MLP, tensors, shuffle: true', make: mlp, data: mlpData, batchSize: MLP_BATCH, ...tensorsPath(true) },
+    { name: 'MLP, tensors, shuffle: false', make: mlp, data: mlpData, batchSize: MLP_BATCH, ...tensorsPath(false) },
     {
       name: 'MLP, tensors + validationData tensors',
       make: mlp,
       data: mlpData,
-      batchSize: 64,
+      batchSize: MLP_BATCH,
       tfjs: (a, d, batchSize) =>
         a.fit(d.xs, d.ys, { epochs: 1, batchSize, shuffle: true, validationData: [d.vx, d.vy], verbose: SILENT }),
       rxfit: (b, d, batchSize) =>
@@ -146,7 +164,7 @@ export function cases(): Case[] {
       name: 'MLP, BatchSource (vs fitDataset over the same batches)',
       make: mlp,
       data: mlpData,
-      batchSize: 64,
+      batchSize: MLP_BATCH,
       tfjs: (a, d, batchSize) => {
         const source = batchesOf(d.xs, d.ys, batchSize);
         const dataset = tf.data.generator(() => source.batches(0) as never);
@@ -158,17 +176,9 @@ export function cases(): Case[] {
       name: 'MLP, tf.data.Dataset (vs fitDataset)',
       make: mlp,
       data: mlpData,
-      batchSize: 64,
-      tfjs: async (a, d, batchSize) => {
-        const batches = batchList(d.xs, d.ys, batchSize);
-        await a.fitDataset(datasetOf(batches), { epochs: 1, verbose: SILENT });
-        tf.dispose(batches);
-      },
-      rxfit: async (b, d, batchSize) => {
-        const batches = batchList(d.xs, d.ys, batchSize);
-        await lastValueFrom(fit(b, datasetOf(batches), { epochs: 1 }));
-        tf.dispose(batches);
-      },
+      batchSize: MLP_BATCH,
+      tfjs: (a, d) => a.fitDataset(datasetOf(d.batches), { epochs: 1, verbose: SILENT }),
+      rxfit: (b, d) => lastValueFrom(fit(b, datasetOf(d.batches), { epochs: 1 })),
     },
   ];
   if (process.env['BENCH_CNN'] !== '0') {
@@ -181,6 +191,7 @@ export function cases(): Case[] {
           ys: tf.randomUniform([320, 1]).round(),
           vx: tf.zeros([1, 64, 64, 3]),
           vy: tf.zeros([1, 1]),
+          batches: [],
         })),
       batchSize: 32,
       ...tensorsPath(true),
@@ -189,17 +200,37 @@ export function cases(): Case[] {
   return list;
 }
 
+interface PathResult {
+  readonly name: string;
+  readonly tfjs: number;
+  readonly rxfit: number;
+  readonly ratio: number;
+}
+
+/** The child: every path on a backend started with `threads` wasm threads. */
+async function child(threads: number, rounds: number): Promise<{ backend: string; threads: number; paths: PathResult[] }> {
+  const backend = await useBestBackend({ threads });
+  const paths: PathResult[] = [];
+  for (const c of cases()) paths.push({ name: c.name, ...(await compare(c, rounds)) });
+  return { backend: backend.name, threads: backend.threads ?? 1, paths };
+}
+
 /** Runs every path and prints one line each. */
 export async function main(): Promise<void> {
-  const backend = await useBestBackend();
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 9);
-  console.log(`fit overhead: rxfit fit vs tfjs, backend ${backend.name}, median of ${rounds} epochs each (goal ≤ 1.02)`);
-  for (const c of cases()) {
-    const r = await compare(c, rounds);
+  const rounds = envInt('BENCH_ROUNDS', 31);
+  const threads = envInt('BENCH_THREADS', 1);
+  const r = await runSelfAsChild<Awaited<ReturnType<typeof child>>>(import.meta.url, [String(threads), String(rounds)]);
+  console.log(
+    `fit overhead: rxfit fit vs tfjs, backend ${r.backend} (${r.threads} thread(s)), ${rounds} rounds of one epoch each, alternated (goal ≤ 1.02)`,
+  );
+  for (const p of r.paths) {
     console.log(
-      `  ${c.name}: tfjs ${r.tfjs.toFixed(0)} ms, rxfit ${r.rxfit.toFixed(0)} ms, ratio rxfit/tfjs ${r.ratio.toFixed(3)} (median of the rounds' ratios)`,
+      `  ${p.name}: tfjs ${p.tfjs.toFixed(0)} ms, rxfit ${p.rxfit.toFixed(0)} ms, ratio rxfit/tfjs ${p.ratio.toFixed(3)} (median of the rounds' ratios)`,
     );
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--child') console.log(JSON.stringify(await child(Number(process.argv[3]), Number(process.argv[4]))));
+  else await main();
+}

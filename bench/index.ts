@@ -20,7 +20,7 @@ const benches: [string, () => Promise<unknown>][] = [
   ['data wait: the seed CNN fed by imageFolder', () => dataWait()],
   ['sink overhead', () => sinkOverhead()],
   ['event log overhead', () => eventLogOverhead()],
-  ['wasm threads: 2 vs 1 (opt-in)', () => wasmThreads()],
+  ['wasm threads: 2 vs 1 (the default is one per core)', () => wasmThreads()],
   ['sweep overhead: trials through each executor vs their fits run directly', () => sweepOverhead()],
   ['wasm kernels: % of the matMul peak, before/after, 1 and N threads', () => wasmKernels()],
 ];

@@ -1,7 +1,8 @@
 /**
  * The opt-in wasm threads: the seed CNN's step time with 1 and with 2 threads, each in its own
  * process (threads are chosen when the backend starts), alternated; prints the medians and their
- * ratio. Threads stay off by default; on 2 shared cores the gain depends on the load.
+ * ratio. The default thread count (one per core) rests on this; on 2 shared cores the gain
+ * depends on the load.
  *
  *   node --conditions=@rxfit/source --import tsx bench/wasm-threads.ts
  *

@@ -57,8 +57,8 @@ export const BACKEND_NAMES: readonly BackendName[] = Object.freeze([
 export const BACKEND_ENV_VAR = 'RXFIT_BACKEND';
 
 /**
- * The environment variable that sets the number of wasm threads (an integer ≥ 1; `1`, the
- * default, keeps the single-threaded binary). It wins over `options.threads`, as
+ * The environment variable that sets the number of wasm threads (an integer ≥ 1; `1` keeps the
+ * single-threaded binary; unset, one per core). It wins over `options.threads`, as
  * `RXFIT_BACKEND` wins over `options.prefer`.
  *
  * ## Example
