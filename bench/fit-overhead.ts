@@ -124,8 +124,8 @@ async function compare(c: Case, rounds: number): Promise<{ tfjs: number; rxfit: 
 
 /**
  * Centered inputs, as normalized data is: on inputs in [0, 1) half of the 128 ReLUs never fire,
- * their Adam moments decay into float32 denormals after ~700 steps and every kernel touching them
- * slows by half, on both sides alike but mid-round, which made the paired ratios spread by ±5%.
+ * their Adam moments decay into float32 denormals after ~700 steps and the epochs then take about
+ * 1.5x as long, on both sides alike but from mid-run on, which made the paired ratios spread by ±5%.
  */
 const mlpData = (): Data =>
   tf.tidy(() => {
