@@ -25,6 +25,17 @@ function fold(events: readonly TrainingEvent[]) {
   return { state: folded.state, decisions };
 }
 
+/** The open decision of a live run that continues a log whose epochs 0 and 1 were replayed. */
+const RESUMED_AFTER_TWO_EPOCHS: CsvLoggerCommand = {
+  type: 'open',
+  resume: true,
+  rows: [
+    { epoch: 0, logs: { loss: 1 } },
+    { epoch: 1, logs: { loss: 0.5 } },
+  ],
+  keys: ['loss'],
+};
+
 describe('csv-logger decider', () => {
   it('a live run: open fresh, then one write per epoch with the keys fixed at the first', () => {
     const { decisions } = fold([
@@ -50,15 +61,7 @@ describe('csv-logger decider', () => {
       epochEnd('a', 1, { loss: 0.5 }, true),
       trainBegin('a'),
     ]);
-    assert.deepEqual(decisions[0], {
-      type: 'open',
-      resume: true,
-      rows: [
-        { epoch: 0, logs: { loss: 1 } },
-        { epoch: 1, logs: { loss: 0.5 } },
-      ],
-      keys: ['loss'],
-    });
+    assert.deepEqual(decisions[0], RESUMED_AFTER_TWO_EPOCHS);
   });
 
   it('replayed events decide nothing; the live continuation resumes with the rows written', () => {
@@ -69,15 +72,7 @@ describe('csv-logger decider', () => {
       trainBegin('a'),
       epochEnd('a', 2, { loss: 0.25 }),
     ]);
-    assert.deepEqual(decisions[0], {
-      type: 'open',
-      resume: true,
-      rows: [
-        { epoch: 0, logs: { loss: 1 } },
-        { epoch: 1, logs: { loss: 0.5 } },
-      ],
-      keys: ['loss'],
-    });
+    assert.deepEqual(decisions[0], RESUMED_AFTER_TWO_EPOCHS);
     assert.deepEqual(decisions[1], {
       type: 'write',
       row: { epoch: 2, logs: { loss: 0.25 } },

@@ -4,18 +4,11 @@ import { isImprovement, monitorDirection } from '@rxfit/core/operator-kit';
 import { decisionFold } from '@rxfit/core';
 import { earlyStoppingDecider, type EarlyStoppingOptions } from '@rxfit/early-stopping';
 import { earlyStoppingConfig } from '../src/early-stopping.js';
-import { epochEvents, makeEvent, runDecider } from './helpers.js';
-
-const KERAS_LOSSES = [10, 9, 8, 9, 8.9, 8.8, 8.7, 8.6, 8.5];
+import { epochEvents, KERAS_LOSSES, KERAS_PATIENCE_STOPS, makeEvent, runDecider } from './helpers.js';
 
 describe('earlyStoppingDecider: Keras scenarios', () => {
   // Keras early_stopping_test.py::test_early_stopping_patience: stopped_epoch == max(patience, 1) + 2.
-  for (const [patience, expected] of [
-    [0, 3],
-    [1, 3],
-    [2, 4],
-    [3, 5],
-  ] as const) {
+  for (const [patience, expected] of KERAS_PATIENCE_STOPS) {
     it(`S1: losses ${KERAS_LOSSES.join(',')} with patience ${patience} stop at epoch ${expected}`, () => {
       const run = runDecider({ monitor: 'loss', patience }, KERAS_LOSSES);
       assert.equal(run.stoppedEpoch, expected);

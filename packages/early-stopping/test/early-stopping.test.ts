@@ -4,9 +4,8 @@ import { concat, from, lastValueFrom, map, tap, toArray, type Observable } from 
 import { controlOf, isEvent, warningOf, type Logs, type TrainingEvent } from '@rxfit/core';
 import { scriptedRun } from '@rxfit/core/testing';
 import { earlyStopping, EARLY_STOPPING, type EarlyStoppingOptions } from '@rxfit/early-stopping';
-import { epochEvents } from './helpers.js';
+import { epochEvents, KERAS_LOSSES, KERAS_PATIENCE_STOPS } from './helpers.js';
 
-const KERAS_LOSSES = [10, 9, 8, 9, 8.9, 8.8, 8.7, 8.6, 8.5];
 const losses = (values: readonly number[], key = 'loss'): Logs[] =>
   values.map((v) => ({ [key]: v }));
 const collect = (run$: Observable<TrainingEvent>) => lastValueFrom(run$.pipe(toArray()));
@@ -24,12 +23,7 @@ async function scripted(logs: readonly Logs[], options: EarlyStoppingOptions, ba
 }
 
 describe('earlyStopping with scriptedRun', () => {
-  for (const [patience, expected] of [
-    [0, 3],
-    [1, 3],
-    [2, 4],
-    [3, 5],
-  ] as const) {
+  for (const [patience, expected] of KERAS_PATIENCE_STOPS) {
     it(`S1: patience ${patience} stops after epoch ${expected}`, async () => {
       const run = await scripted(losses(KERAS_LOSSES), { monitor: 'loss', patience }, 2);
       assert.deepEqual(

@@ -6,6 +6,17 @@ import {
   type EarlyStoppingState,
 } from '@rxfit/early-stopping';
 
+/** The losses of Keras' early_stopping_test.py::test_early_stopping_patience. */
+export const KERAS_LOSSES: readonly number[] = [10, 9, 8, 9, 8.9, 8.8, 8.7, 8.6, 8.5];
+
+/** That test's expectation on {@link KERAS_LOSSES}: [patience, stopped epoch = max(patience, 1) + 2]. */
+export const KERAS_PATIENCE_STOPS = [
+  [0, 3],
+  [1, 3],
+  [2, 4],
+  [3, 5],
+] as const;
+
 /** A frozen event as the loops make them, optionally marked as replayed. */
 export function makeEvent(
   body: TrainingEventBody,

@@ -1,6 +1,7 @@
 import {
   warningOf,
   type Decider,
+  type Decision,
   type Logs,
   type TrainingEvent,
   type TrainParams,
@@ -228,7 +229,7 @@ function decide(
   state: TensorBoardState,
   event: TrainingEvent,
   settings: TensorBoardSettings,
-): { state: TensorBoardState; commands: TensorBoardCommand[] } {
+): Decision<TensorBoardState, TensorBoardCommand> {
   const wallTime = event.time / 1000;
   const texts = settings.provenance ? provenance(event, wallTime) : [];
   const written = (writes: readonly SummaryWrite[]): TensorBoardCommand[] =>
