@@ -1,13 +1,10 @@
 import { type Decider, type Decision, type Logs, type MonitorDirection } from '@rxfit/core';
 import { isImprovement } from '@rxfit/core/operator-kit';
 
-/** Whether the monitored value improves downwards or upwards. */
-export type Direction = MonitorDirection;
-
 /** The settings the decision depends on (validated options). */
 export interface CheckpointConfig {
   readonly monitor: string;
-  readonly direction: Direction;
+  readonly direction: MonitorDirection;
   readonly saveBestOnly: boolean;
   /** `'epoch'`, or a number of batches counted across epochs. */
   readonly saveFreq: 'epoch' | number;

@@ -28,4 +28,4 @@ export {
   type TemplateField,
   type TemplatePart,
 } from './python-format.js';
-export { type CheckpointState, type Direction, type SavePoint } from './decider.js';
+export { type CheckpointState, type SavePoint } from './decider.js';

@@ -1,9 +1,6 @@
 import { type Decider, type Decision, type MonitorDirection } from '@rxfit/core';
 import { isImprovement, type MonitorSettings } from '@rxfit/core/operator-kit';
 
-/** Whether the monitored value improves downwards or upwards. */
-export type Direction = MonitorDirection;
-
 /** Why early stopping asks the run to stop. */
 export type StopCause = 'patience' | 'stoppingThreshold' | 'divergenceThreshold' | 'nonFinite';
 
@@ -14,7 +11,7 @@ export interface EarlyStoppingConfig {
   /** The log key watched at each `epochEnd`. */
   readonly monitor: string;
   /** The direction, already resolved from `mode`. */
-  readonly direction: Direction;
+  readonly direction: MonitorDirection;
   /** The smallest change that counts as an improvement; ≥ 0 (Keras stores `abs(min_delta)`). */
   readonly minDelta: number;
   /** Monitored epochs without improvement after which the run stops. */

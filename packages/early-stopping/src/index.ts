@@ -7,7 +7,6 @@ export {
   type WeightsRestoredData,
 } from './early-stopping.js';
 export {
-  type Direction,
   type StopCause,
   type EarlyStoppingState,
   type EarlyStoppingCommand,

@@ -4,7 +4,7 @@ export {
   reduceLROnPlateauDecider,
   type ReduceLROnPlateauOptions,
 } from './reduce-lr-on-plateau.js';
-export { type Direction, type PlateauCommand, type PlateauState } from './plateau-decider.js';
+export { type PlateauCommand, type PlateauState } from './plateau-decider.js';
 export {
   cosineDecay,
   exponentialDecay,

@@ -1,13 +1,10 @@
 import { type Decider, type MonitorDirection } from '@rxfit/core';
 import { isImprovement } from '@rxfit/core/operator-kit';
 
-/** Whether the monitored value improves downwards or upwards. */
-export type Direction = MonitorDirection;
-
 /** The resolved settings of `reduceLROnPlateau`, the decider's fixed input. */
 export interface PlateauConfig {
   readonly monitor: string;
-  readonly direction: Direction;
+  readonly direction: MonitorDirection;
   readonly factor: number;
   readonly patience: number;
   /** Always ≥ 0 (Keras stores `abs(min_delta)`). */
