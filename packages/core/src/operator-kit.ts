@@ -39,6 +39,7 @@ export {
   readRegularFileSync,
   type ReadRegularFileOptions,
 } from './read-regular-file.js';
+export { nonFiniteReplacer, nonFiniteReviver } from './json-non-finite.js';
 export { weightSpecBytes, type WeightSpecSize } from './weight-bytes.js';
 export { effectQueue, type EffectQueue } from './effect-queue.js';
 export {

@@ -1,4 +1,5 @@
 import type { TrainingEvent } from '@rxfit/core';
+import { nonFiniteReplacer, nonFiniteReviver } from '@rxfit/core/operator-kit';
 
 /** The `schema` of the header line that opens every rxfit event log. */
 export const LOG_SCHEMA = 'rxfit.events';
@@ -32,21 +33,9 @@ export function headerLine(): string {
  * `{"$float":"NaN"}` and revived by the reader. The `replayed` flag is never written.
  */
 export function serializeEvent(event: TrainingEvent): string {
-  return `${JSON.stringify(event, (key, value: unknown) => {
-    if (key === 'replayed') return undefined;
-    return typeof value === 'number' && !Number.isFinite(value) ? { $float: String(value) } : value;
-  })}\n`;
-}
-
-function revive(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const tag = (value as { $float?: unknown }).$float;
-    if (keys.length === 1 && typeof tag === 'string' && ['NaN', 'Infinity', '-Infinity'].includes(tag)) {
-      return Number(tag);
-    }
-  }
-  return value;
+  return `${JSON.stringify(event, (key, value: unknown) =>
+    key === 'replayed' ? undefined : nonFiniteReplacer(key, value),
+  )}\n`;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -130,7 +119,7 @@ export function parseLog(bytes: Uint8Array, path: string, onTorn: (message: stri
     if (text.trim() === '' && complete) throw new Error(`event log ${path} line ${lineNo}: empty line`);
     let value: unknown;
     try {
-      value = JSON.parse(text, revive);
+      value = JSON.parse(text, nonFiniteReviver);
     } catch (error) {
       if (!complete) {
         onTorn(

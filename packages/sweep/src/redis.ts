@@ -7,8 +7,13 @@
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { checkInteger, checkOptions, checkString } from '@rxfit/core/operator-kit';
-import { decode, encode } from './codec.js';
+import {
+  checkInteger,
+  checkOptions,
+  checkString,
+  nonFiniteReplacer,
+  nonFiniteReviver,
+} from '@rxfit/core/operator-kit';
 import { loadTrial, runTrial } from './runner.js';
 import type { Executor, ExecutionOutcome, RunnerOutcome, StopOrder, TrialFunction, TrialMessage, TrialSpec } from './types.js';
 
@@ -103,7 +108,7 @@ export function redisExecutor(options: RedisExecutorOptions): Executor {
           for (const [, entries] of reply ?? []) {
             for (const [id, fields] of entries) {
               lastId = id;
-              const message = decode(fields[1] ?? 'null') as StreamMessage;
+              const message = JSON.parse(fields[1] ?? 'null', nonFiniteReviver) as StreamMessage;
               if (message.kind === 'done') {
                 const jobId = byTrial.get(message.trialId);
                 if (jobId) settle(jobId, { status: 'finished', outcome: message.outcome });
@@ -123,7 +128,7 @@ export function redisExecutor(options: RedisExecutorOptions): Executor {
         const done = new Promise<ExecutionOutcome>((resolve) => pending.set(jobId, { trialId: spec.trialId, resolve }));
         return {
           stop: (order: StopOrder) => {
-            void commands.set(stopKey(spec.sweepId, spec.trialId), encode(order), 'EX', 7 * 24 * 3600);
+            void commands.set(stopKey(spec.sweepId, spec.trialId), JSON.stringify(order, nonFiniteReplacer), 'EX', 7 * 24 * 3600);
           },
           done,
         };
@@ -227,12 +232,12 @@ export async function sweepWorker(options: SweepWorkerOptions): Promise<SweepWor
       let last: Promise<unknown> = Promise.resolve();
       const send = (message: StreamMessage): void => {
         // One connection keeps the order; MAXLEN ~ bounds the stream.
-        last = publisher.xadd(stream, 'MAXLEN', '~', '1000000', '*', 'm', encode(message)).catch(() => {});
+        last = publisher.xadd(stream, 'MAXLEN', '~', '1000000', '*', 'm', JSON.stringify(message, nonFiniteReplacer)).catch(() => {});
       };
       let order: StopOrder | undefined;
       const poll = async (): Promise<void> => {
         const text = await publisher.get(stopKey(spec.sweepId, spec.trialId)).catch(() => null);
-        if (text) order ??= decode(text) as StopOrder;
+        if (text) order ??= JSON.parse(text, nonFiniteReviver) as StopOrder;
       };
       await poll();
       const timer = setInterval(() => void poll(), pollInterval);

@@ -1,11 +1,12 @@
 import { closeSync } from 'node:fs';
 import {
   nodeLogFileIo,
+  nonFiniteReplacer,
+  nonFiniteReviver,
   openAppendLog,
   readRegularFileSync,
   type LogHeader,
 } from '@rxfit/core/operator-kit';
-import { decode, encode } from './codec.js';
 import type { SweepEvent } from './events.js';
 
 /** The first line of a sweep log. */
@@ -41,7 +42,7 @@ export function readSweepLog(file: string): SweepEvent[] {
     if (line === '') return;
     let value: unknown;
     try {
-      value = decode(line);
+      value = JSON.parse(line, nonFiniteReviver);
     } catch (error) {
       throw new Error(`${file}: line ${String(i + 1)} is not JSON (${(error as Error).message})`, { cause: error });
     }
@@ -93,7 +94,7 @@ export class SweepLogWriter {
 
   append(event: SweepEvent): void {
     const { replayed: _replayed, ...rest } = event;
-    nodeLogFileIo.write(this.fd, Buffer.from(encode(rest) + '\n'));
+    nodeLogFileIo.write(this.fd, Buffer.from(JSON.stringify(rest, nonFiniteReplacer) + '\n'));
     nodeLogFileIo.sync(this.fd);
   }
 
