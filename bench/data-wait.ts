@@ -15,7 +15,7 @@ import { fit, isEvent, type TrainingData } from '@rxfit/core';
 import { useBestBackend } from '@rxfit/backend';
 import { imageFolder } from '@rxfit/image-folder';
 import { photo } from './image-folder-throughput.js';
-import { median, seedCnn } from './models.js';
+import { envInt, median, seedCnn } from './models.js';
 
 async function epochMs(model: tf.LayersModel, data: TrainingData, epoch: number): Promise<number> {
   const events = await lastValueFrom(
@@ -32,7 +32,7 @@ async function epochMs(model: tf.LayersModel, data: TrainingData, epoch: number)
 /** Runs the measurement and prints it. */
 export async function main(options: { images?: number; rounds?: number } = {}): Promise<void> {
   const images = options.images ?? 320;
-  const rounds = options.rounds ?? Number(process.env['BENCH_ROUNDS'] ?? 3);
+  const rounds = options.rounds ?? envInt('BENCH_ROUNDS', 3);
   const backend = await useBestBackend();
   const root = await mkdtemp(join(tmpdir(), 'rxfit-data-wait-'));
   try {

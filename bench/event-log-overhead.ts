@@ -14,7 +14,7 @@ import { lastValueFrom, Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { fit, type TrainingEvent } from '@rxfit/core';
 import { useBestBackend } from '@rxfit/backend';
 import { eventLog } from '@rxfit/event-log';
-import { median, seedCnn } from './models.js';
+import { envInt, median, seedCnn } from './models.js';
 
 /** Wraps an operator to add up the synchronous time its `next` (and what follows it) takes. */
 function timed(operator: MonoTypeOperatorFunction<TrainingEvent>, total: { ms: number; events: number }) {
@@ -39,7 +39,7 @@ function timed(operator: MonoTypeOperatorFunction<TrainingEvent>, total: { ms: n
 export async function main(): Promise<void> {
   const backend = await useBestBackend();
   const dir = await mkdtemp(path.join(tmpdir(), 'rxfit-event-log-bench-'));
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+  const rounds = envInt('BENCH_ROUNDS', 5);
   try {
     const xs = tf.randomUniform([320, 64, 64, 3]);
     const ys = tf.randomUniform([320, 1]).round();

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { controlOf, fit, sink, type RunControl, type TrainingEvent } from '@rxfit/core';
 import { useBestBackend } from '@rxfit/backend';
 import { seedCnn } from '@rxfit/example-cats-vs-dogs/seed-cnn';
+import { envInt } from './models.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -141,7 +142,7 @@ function median(values: readonly number[]): number {
 /** Runs the comparison and prints one line per variant. */
 export async function main(): Promise<void> {
   const backend = await useBestBackend();
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 11);
+  const rounds = envInt('BENCH_ROUNDS', 11);
   console.log(
     `sink overhead: seed CNN 64x64x3, batch 32, 10 steps/epoch, backend ${backend.name}, ${rounds} rounds`,
   );

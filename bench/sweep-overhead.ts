@@ -28,7 +28,7 @@ import { asha, choice, gridSampler, sweep, trialIdOf, type SweepEvent, type Tria
 import { redisExecutor } from '@rxfit/sweep/redis';
 import { Redis } from 'ioredis';
 import { testRedis } from '../packages/sweep/test/redis-server.js';
-import { median } from './models.js';
+import { envInt, median } from './models.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TRIAL = path.join(here, 'sweep-trial.ts');
@@ -36,7 +36,7 @@ const DIRECT = path.join(here, 'sweep-direct.ts');
 const CLI = path.join(here, '../packages/sweep/src/cli.ts');
 const NODE = [...process.execArgv];
 // Epochs per trial (BENCH_SWEEP_EPOCHS): about 0.25 s of cpu-backend work each on the 2-core machine.
-const EPOCHS = Number(process.env['BENCH_SWEEP_EPOCHS'] ?? '30');
+const EPOCHS = envInt('BENCH_SWEEP_EPOCHS', 30);
 const space = { units: choice([32, 64, 96]), lr: choice([0.01]), epochs: choice([EPOCHS]) };
 const TRIALS = 3;
 

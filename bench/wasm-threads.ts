@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { useBestBackend } from '@rxfit/backend';
 import { timeSteps } from './backend-speed.js';
-import { median, runSelfAsChild } from './models.js';
+import { envInt, median, runSelfAsChild } from './models.js';
 
 interface ChildResult {
   readonly threads: number;
@@ -31,8 +31,8 @@ function inChild(threads: number, steps: number): Promise<ChildResult> {
 
 /** Runs the comparison and prints it. */
 export async function main(): Promise<void> {
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
-  const steps = Number(process.env['BENCH_STEPS'] ?? 15);
+  const rounds = envInt('BENCH_ROUNDS', 3);
+  const steps = envInt('BENCH_STEPS', 15);
   const results = new Map<number, ChildResult[]>([
     [1, []],
     [2, []],

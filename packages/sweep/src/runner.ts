@@ -72,7 +72,7 @@ export function trialContext(spec: TrialSpec): { context: TrialContext; logged: 
 export async function runTrial(trial: TrialFunction, spec: TrialSpec, port: RunnerPort, worker = String(process.pid)): Promise<RunnerOutcome> {
   await mkdir(spec.dir, { recursive: true });
   const { context, logged } = trialContext(spec);
-  const { log } = trialPaths(spec.dir);
+  const { log } = context;
   port.send({ kind: 'started', trialId: spec.trialId, attempt: spec.attempt, worker });
   let epochs = 0;
   let lastSeq: number | undefined;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { isEvent, type EventOfType, type Logs } from '@rxfit/core';
@@ -10,6 +9,7 @@ import {
   checkOneOf,
   checkOptions,
   checkString,
+  isImprovement,
   monitorDirection,
 } from '@rxfit/core/operator-kit';
 import { readEventLog } from '@rxfit/event-log';
@@ -120,7 +120,7 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
   if (pruner !== undefined && typeof pruner.report !== 'function') throw new TypeError('sweep: pruner must be a pruner (asha(), medianPruner())');
   const executor = options.executor ?? (typeof trial === 'string' ? localExecutor() : inProcessExecutor());
   const root = path.resolve(dir);
-  const better = (a: number, b: number | undefined): boolean => b === undefined || Number.isNaN(b) || (mode === 'max' ? a > b : a < b);
+  const better = (a: number, b: number | undefined): boolean => isImprovement(mode, 0, a, b);
 
   return new Observable<SweepEvent>((subscriber) => {
     let closed = false;
@@ -214,9 +214,14 @@ export function sweep<S = unknown>(options: SweepOptions<S>): Observable<SweepEv
       /** The `epochEnd` events in a trial's own log (a torn last line, from a kill, is dropped). */
       async function epochEndsOf(trialId: string): Promise<EventOfType<'epochEnd'>[]> {
         const file = trialPaths(trialDir(trialId)).log;
-        if (!existsSync(file)) return [];
-        const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
-        return events.filter(isEvent('epochEnd'));
+        try {
+          const events = await lastValueFrom(readEventLog(file, { onWarning: () => {} }).pipe(toArray()));
+          return events.filter(isEvent('epochEnd'));
+        } catch (error) {
+          // A trial that had not opened its log yet has no epochs.
+          if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return [];
+          throw error;
+        }
       }
       function newRecord(trialId: string, index: number, params: Params, attempt: number): TrialRecord {
         return { trialId, index, params, attempt, losses: 0, epochs: new Map(), stopOrdered: false, finished: false, recovering: false };
