@@ -68,13 +68,13 @@ export function asha(options: AshaOptions = {}): Pruner<AshaState> {
   if (maxT <= gracePeriod) throw new RangeError(`asha: maxT must be > gracePeriod (${String(gracePeriod)}), got ${String(maxT)}`);
   const q = (1 - 1 / reductionFactor) * 100;
 
-  const bracketFor = (state: AshaState, trialId: string): number => {
-    if (state.brackets.length === 1) return 0;
-    // Ray Tune: P(bracket) ∝ e^(rungs − max rungs), so brackets with more rungs are likelier.
-    const sizes = state.brackets.map((b) => b.length);
-    const top = Math.max(...sizes);
-    const weights = sizes.map((n) => Math.exp(n - top));
-    const total = weights.reduce((a, b) => a + b, 0);
+  const milestones = Array.from({ length: brackets }, (_, s) => ashaMilestones(gracePeriod, maxT, reductionFactor, s));
+  // Ray Tune: P(bracket) ∝ e^(rungs − max rungs), so brackets with more rungs are likelier.
+  const top = Math.max(...milestones.map((m) => m.length));
+  const weights = milestones.map((m) => Math.exp(m.length - top));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const bracketFor = (trialId: string): number => {
+    if (brackets === 1) return 0;
     let r = seededRandom(seed, hash(trialId), 7)() * total;
     for (let i = 0; i < weights.length; i++) {
       r -= weights[i]!;
@@ -88,9 +88,7 @@ export function asha(options: AshaOptions = {}): Pruner<AshaState> {
     initialState(mode) {
       return {
         mode,
-        brackets: Array.from({ length: brackets }, (_, s) =>
-          ashaMilestones(gracePeriod, maxT, reductionFactor, s).map((milestone) => ({ milestone, recorded: {} })),
-        ),
+        brackets: milestones.map((rungs) => rungs.map((milestone) => ({ milestone, recorded: {} }))),
         bracketOf: {},
       };
     },
@@ -101,7 +99,7 @@ export function asha(options: AshaOptions = {}): Pruner<AshaState> {
       }
       let b = state.bracketOf[report.trialId];
       if (b === undefined) {
-        b = bracketFor(state, report.trialId);
+        b = bracketFor(report.trialId);
         state = { ...state, bracketOf: { ...state.bracketOf, [report.trialId]: b } };
       }
       const rungs = state.brackets[b]!;
