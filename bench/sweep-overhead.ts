@@ -48,17 +48,19 @@ function node(args: string[]): Promise<void> {
   });
 }
 
-/** CPU ms of this process and of its children that exited (Linux: /proc/self/stat cutime + cstime). */
-function cpuMs(): number {
-  const own = process.cpuUsage();
-  let children: number;
+/** CPU ms from a Linux /proc/<pid>/stat: the clock ticks (10 ms) in fields `first` and `first + 1` after the name. */
+function statCpuMs(file: string, first: number): number {
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[first]) + Number(fields[first + 1])) * 10;
+}
+
+/** CPU ms of this process's children that exited (cutime + cstime); NaN where /proc is missing. */
+function exitedChildrenCpuMs(): number {
   try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    children = (Number(fields[13]) + Number(fields[14])) * 10; // clock ticks of 10 ms
+    return statCpuMs('/proc/self/stat', 13);
   } catch {
-    children = NaN;
+    return NaN;
   }
-  return (own.user + own.system) / 1000 + children;
 }
 
 async function redisCpuMs(url: string | undefined): Promise<number> {
@@ -88,18 +90,17 @@ const selfMs = (): number => {
   return (own.user + own.system) / 1000;
 };
 
-async function timed(f: () => Promise<unknown>, redisUrl?: string): Promise<Measure> {
-  const [cpu0, self0, r0, start] = [cpuMs(), selfMs(), await redisCpuMs(redisUrl), performance.now()];
+/**
+ * Measures `f`: wall time, and the cpu of this process, Redis and `others` (by default the
+ * children that exited meanwhile; a live worker's own cpu when given).
+ */
+async function timed(f: () => Promise<unknown>, redisUrl?: string, others: () => number = exitedChildrenCpuMs): Promise<Measure> {
+  const [o0, self0, r0, start] = [others(), selfMs(), await redisCpuMs(redisUrl), performance.now()];
   await f();
   const wall = performance.now() - start;
+  const self = selfMs() - self0;
   const redis = (await redisCpuMs(redisUrl)) - r0;
-  return { wall, cpu: cpuMs() - cpu0 + redis, self: selfMs() - self0, redis };
-}
-
-/** CPU ms a live process has used (Linux /proc/<pid>/stat utime + stime). */
-function procCpuMs(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { wall, cpu: others() - o0 + self + redis, self, redis };
 }
 
 /** Resolves with the first stdout line of `child` that matches. */
@@ -116,16 +117,6 @@ function line(child: ChildProcess, match: RegExp): Promise<void> {
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before printing ${String(match)}: ${text}`)));
   });
-}
-
-/** Measures `f` as the cpu of a started process `pid`, this process and Redis. */
-async function timedWith(pid: number | undefined, f: () => Promise<unknown>, redisUrl: string): Promise<Measure> {
-  const [p0, self0, r0, start] = [procCpuMs(pid), selfMs(), await redisCpuMs(redisUrl), performance.now()];
-  await f();
-  const wall = performance.now() - start;
-  const self = selfMs() - self0;
-  const redis = (await redisCpuMs(redisUrl)) - r0;
-  return { wall, cpu: procCpuMs(pid) - p0 + self + redis, self, redis };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -192,11 +183,11 @@ export async function main(rounds = 2): Promise<void> {
             const child = spawn(process.execPath, [...NODE, DIRECT, JSON.stringify(specs(dir)), '--wait'], { stdio: ['pipe', 'pipe', 'ignore'] });
             try {
               await line(child, /ready/);
-              ms = await timedWith(child.pid, async () => {
+              ms = await timed(async () => {
                 const done = line(child, /done/);
                 child.stdin?.write('go\n');
                 await done;
-              }, redis!.url);
+              }, redis!.url, () => statCpuMs(`/proc/${String(child.pid)}/stat`, 11));
             } finally {
               child.stdin?.end();
               await exited(child);
@@ -207,7 +198,7 @@ export async function main(rounds = 2): Promise<void> {
             const worker = spawn(process.execPath, [...NODE, CLI, 'worker', '--redis', url, '--module', TRIAL, '--queue', queue], { stdio: ['ignore', 'pipe', 'ignore'] });
             try {
               await line(worker, /rxfit-sweep worker/);
-              ms = await timedWith(worker.pid, () => lastValueFrom(sweepOf(dir, redisExecutor({ redis: url, queue })).pipe(handOffs(latency.redis))), url);
+              ms = await timed(() => lastValueFrom(sweepOf(dir, redisExecutor({ redis: url, queue })).pipe(handOffs(latency.redis))), url, () => statCpuMs(`/proc/${String(worker.pid)}/stat`, 11));
             } finally {
               worker.kill('SIGTERM');
               await exited(worker);
