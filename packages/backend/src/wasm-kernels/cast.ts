@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
+import { shareData, wrapStockKernel } from './kernel-plumbing.js';
 
 /**
  * `Cast` for wasm that shares the input's buffer when the dtype does not change, instead of
@@ -14,7 +14,6 @@ export function castKernel(): KernelConfig {
   return wrapStockKernel('Cast', (stock) => (args) => {
     const x = args.inputs['x'] as TensorInfo;
     if (x.dtype !== args.attrs?.['dtype'] || x.dtype === 'string') return stock(args);
-    kernelBackend(args.backend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    return shareData(x, args.backend);
   });
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { convInfo } from './conv-util.js';
-import { composedKernel, kernelBackend, shape4 } from './kernel-plumbing.js';
+import { composedKernel, kernelBackend, shape4, WASM } from './kernel-plumbing.js';
 import { nativeContext } from './native-kernels.js';
 
 /**
@@ -54,7 +54,7 @@ export const conv2dBackpropFilterComposedKernel: KernelConfig = composedKernel(
  */
 export const conv2dBackpropFilterKernel: KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
+  backendName: WASM,
   kernelFunc: (args) => {
     const { inputs, attrs = {} } = args;
     const backend = kernelBackend(args.backend);

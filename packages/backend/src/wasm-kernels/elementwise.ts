@@ -3,8 +3,11 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
 import { MIN_ELEMENT_SHARE, nativeContext, type NativeContext } from './native-kernels.js';
 
-/** Below this many elements a call stays on the stock kernel: waking threads costs more. */
-const MIN_THREADED_SIZE = 1 << 17;
+/**
+ * Below this many elements a call stays on the stock kernel: it would get one share of
+ * {@link MIN_ELEMENT_SHARE} or more, so no second thread.
+ */
+const MIN_THREADED_SIZE = 2 * MIN_ELEMENT_SHARE;
 
 /**
  * `Multiply` and `Add` for wasm that split large float32 calls across the threads of the
@@ -25,14 +28,12 @@ export function threadedBinaryKernel(kernelName: 'Multiply' | 'Add'): KernelConf
     const native = threaded(args);
     if (native == null || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args);
     // Both ops commute: the full-size operand goes first.
-    const [big, small] = size(a.shape) >= size(b.shape) ? [a, b] : [b, a];
-    const period = periodOf(big.shape, small.shape);
-    const total = size(big.shape);
+    const [sizeA, sizeB] = [size(a.shape), size(b.shape)];
+    const [big, small] = sizeA >= sizeB ? [a, b] : [b, a];
+    const total = Math.max(sizeA, sizeB);
+    const period = periodOf(big.shape, small.shape, total);
     if (period == null || total < MIN_THREADED_SIZE) return stock(args);
-    const out = native.output(big.shape);
-    const at = [native.offset(big), native.offset(small), native.offset(out)];
-    native.runSplit('binary', total, MIN_ELEMENT_SHARE, at, [period, op]);
-    return out;
+    return native.runElementwise('binary', [big, small], [period, op]);
   });
 }
 
@@ -49,10 +50,7 @@ export function threadedReluKernel(): KernelConfig {
     const native = threaded(args);
     const total = size(x.shape);
     if (native == null || x.dtype !== 'float32' || total < MIN_THREADED_SIZE) return stock(args);
-    const out = native.output(x.shape);
-    const at = [native.offset(x), native.offset(out)];
-    native.runSplit('relu', total, MIN_ELEMENT_SHARE, at);
-    return out;
+    return native.runElementwise('relu', [x]);
   });
 }
 
@@ -67,11 +65,12 @@ function size(shape: readonly number[]): number {
 }
 
 /**
- * How `small` repeats along `big` in memory: `big`'s size when the shapes are equal, the
- * channel count for a bias over the last axis (`[C]` or `[1, ..., 1, C]`), else `null`.
+ * How `small` repeats along `big` (of `bigSize` elements) in memory: `bigSize` when the shapes
+ * are equal, the channel count for a bias over the last axis (`[C]` or `[1, ..., 1, C]`), else
+ * `null`.
  */
-function periodOf(big: readonly number[], small: readonly number[]): number | null {
-  if (big.length === small.length && big.every((d, i) => d === small[i])) return size(big);
+function periodOf(big: number[], small: number[], bigSize: number): number | null {
+  if (tf.util.arraysEqual(big, small)) return bigSize;
   const c = big.at(-1);
   const biasLike = small.at(-1) === c && small.slice(0, -1).every((d) => d === 1);
   return c != null && c > 0 && biasLike && small.length <= big.length ? c : null;

@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
+import { shareData, wrapStockKernel } from './kernel-plumbing.js';
 
 /**
  * `Identity` for wasm that shares the input's buffer (one more reference) instead of copying
@@ -16,7 +16,6 @@ export function identityKernel(): KernelConfig {
   return wrapStockKernel('Identity', (stock) => (args) => {
     const x = args.inputs['x'] as TensorInfo;
     if (x.dtype === 'string') return stock(args);
-    kernelBackend(args.backend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    return shareData(x, args.backend);
   });
 }

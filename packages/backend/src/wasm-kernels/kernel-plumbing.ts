@@ -81,6 +81,16 @@ export function handOver(out: tf.Tensor, backend: KernelBackend): TensorInfo {
 }
 
 /**
+ * The output of a kernel that returns its input unchanged (`Identity`, a `Cast` to the same
+ * dtype): the input's buffer with one more reference, no copy. Safe because no wasm kernel writes
+ * into its inputs.
+ */
+export function shareData(x: TensorInfo, backend: unknown): TensorInfo {
+  kernelBackend(backend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
  * The backend a kernel receives, typed: tfjs declares it as `{}` in `KernelFunc`.
  *
  * @throws TypeError when it is not a tfjs backend.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { padSpatial, zeroInsert } from './conv-util.js';
-import { composedKernel, kernelBackend, pair } from './kernel-plumbing.js';
+import { composedKernel, kernelBackend, pair, WASM } from './kernel-plumbing.js';
 import { nativeContext } from './native-kernels.js';
 
 /**
@@ -39,7 +39,7 @@ export const maxPoolGradComposedKernel: KernelConfig = composedKernel(
  */
 export const maxPoolGradKernel: KernelConfig = {
   kernelName: 'MaxPoolGrad',
-  backendName: 'wasm',
+  backendName: WASM,
   kernelFunc: (args) => {
     const backend = kernelBackend(args.backend);
     const dy = args.inputs['dy'] as TensorInfo;
@@ -49,7 +49,7 @@ export const maxPoolGradKernel: KernelConfig = {
     const shape = x.shape as [number, number, number, number];
     const info = poolInfo(shape, y.shape, args.attrs ?? {});
     const float = [dy, x, y].every((t) => t.dtype === 'float32');
-    if (native == null || !float || !tiled(info) || shape.length !== 4) {
+    if (native == null || !float || !tiled(info)) {
       return maxPoolGradComposedKernel.kernelFunc(args);
     }
     const [b, h, w, c] = shape;

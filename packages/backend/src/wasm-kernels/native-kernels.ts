@@ -162,6 +162,12 @@ export interface NativeContext {
     tail?: readonly number[],
   ): void;
   /**
+   * Runs an element-wise kernel into a new float32 output shaped as `inputs[0]`: its elements
+   * split across the threads in shares of at least {@link MIN_ELEMENT_SHARE}, each call getting
+   * `[...inputOffsets, outputOffset, start, end, ...tail]`. Returns the output.
+   */
+  runElementwise(name: keyof NativeKernels, inputs: readonly TensorInfo[], tail?: readonly number[]): TensorInfo;
+  /**
    * Runs `name` over `count` items split across the threads, each share into its own float32
    * output of `shape` (zero-filled when `zeroed`, for kernels that add into theirs), then adds
    * the shares into the first in share order (deterministic) and returns it. Each call gets
@@ -267,8 +273,14 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
       for (const args of calls) kernel(...args);
       return;
     }
-    pool ??= new WorkerPool(module, memory, threads - 1);
+    pool ??= new WorkerPool(module, memory, threads - 1, Object.keys(kernels));
     pool.run(kernel, name, calls);
+  };
+  const runSplit: NativeContext['runSplit'] = (name, count, minShare, head, tail = []) => {
+    run(
+      name,
+      split(count, minShare, SHARES_PER_THREAD).map(([start, end]) => [...head, start, end, ...tail]),
+    );
   };
   return {
     memory,
@@ -278,16 +290,18 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
     split,
     threads,
     run,
-    runSplit(name, count, minShare, head, tail = []) {
-      run(
+    runSplit,
+    runElementwise(name, inputs, tail = []) {
+      const shape = inputs[0]!.shape;
+      const out = output(shape);
+      runSplit(
         name,
-        split(count, minShare, SHARES_PER_THREAD).map(([start, end]) => [
-          ...head,
-          start,
-          end,
-          ...tail,
-        ]),
+        tf.util.sizeFromShape(shape),
+        MIN_ELEMENT_SHARE,
+        [...inputs.map(offset), offset(out)],
+        tail,
       );
+      return out;
     },
     runSplitSummed(name, count, minShare, shape, zeroed, head, tail = []) {
       const shares = split(count, minShare, SHARES_PER_THREAD);
@@ -316,7 +330,7 @@ function instantiate(backend: WasmBackendInternals): NativeContext | null {
  * Worker threads that each instantiate the kernels on the same shared memory and wait, on an
  * `Atomics` word of their own, for a job: `[0]` counts the jobs posted to it, `[1]` the jobs
  * it finished (−1 once it failed). A job lives in one shared table: `[0]` the next call to
- * take, `[1]` the number of calls, `[2]` the kernel (its index in {@link KERNEL_NAMES}), `[3]`
+ * take, `[1]` the number of calls, `[2]` the kernel (its index in the module's exports), `[3]`
  * the argument count, then {@link MAX_ARGS} slots per call. Every thread of a job takes calls
  * with `Atomics.add` on `[0]` until none is left. The workers are `unref`'d: they never keep
  * the process alive.
@@ -325,8 +339,11 @@ class WorkerPool {
   private readonly controls: Int32Array[] = [];
   private readonly job = new Int32Array(new SharedArrayBuffer(4 * (4 + MAX_CALLS * MAX_ARGS)));
   private posted = 0;
+  /** A kernel's index in the module's exports, the names the workers look kernels up by. */
+  private readonly kernelIndex: ReadonlyMap<string, number>;
 
-  constructor(module: WasmModule, memory: WasmMemory, count: number) {
+  constructor(module: WasmModule, memory: WasmMemory, count: number, names: readonly string[]) {
+    this.kernelIndex = new Map(names.map((name, i) => [name, i]));
     for (let i = 0; i < count; i++) {
       const control = new Int32Array(new SharedArrayBuffer(8));
       const worker = new Worker(WORKER_SOURCE, {
@@ -334,7 +351,7 @@ class WorkerPool {
         // Not the parent's flags: a loader such as `--import tsx` would make the worker's
         // start-up wait for the parent thread, which is blocked waiting for the worker.
         execArgv: [],
-        workerData: { module, memory, control, job: this.job, names: KERNEL_NAMES, MAX_ARGS },
+        workerData: { module, memory, control, job: this.job, names, MAX_ARGS },
       });
       worker.unref();
       // A worker's failure reaches the caller through run(); without a listener its 'error'
@@ -358,7 +375,9 @@ class WorkerPool {
   ): void {
     const job = this.job;
     job[1] = calls.length;
-    job[2] = KERNEL_INDEX.get(name)!;
+    const index = this.kernelIndex.get(name);
+    if (index === undefined) throw new Error(`The native wasm module exports no ${name}`);
+    job[2] = index;
     job[3] = calls[0]?.length ?? 0;
     calls.forEach((args, i) => job.set(args, 4 + i * MAX_ARGS));
     Atomics.store(job, 0, 0);
@@ -380,20 +399,6 @@ class WorkerPool {
     }
   }
 }
-
-const KERNEL_NAMES: readonly (keyof NativeKernels)[] = [
-  'conv2d_filter_grad',
-  'conv2d_direct',
-  'max_pool_grad_tiled',
-  'sum_rows',
-  'step',
-  'binary',
-  'relu',
-  'relu_grad',
-  'gemm',
-  'adam',
-];
-const KERNEL_INDEX = new Map(KERNEL_NAMES.map((name, i) => [name, i]));
 
 // Plain JavaScript, run with `eval`. A failure is reported as done = -1, never as a hang.
 const WORKER_SOURCE = `

@@ -103,14 +103,16 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions 
     batchMatMulKernel(native),
     sumKernel(native),
     fusedMatMulKernel(),
-    // The 0.1 kernel set kept the stock, copying Identity and Cast; `native: false` does too.
-    native ? identityKernel() : stockKernel('Identity'),
-    native ? castKernel() : stockKernel('Cast'),
-    native ? conv2dKernel() : stockKernel('Conv2D'),
-    native ? stepKernel() : stockKernel('Step'),
-    native ? threadedBinaryKernel('Multiply') : stockKernel('Multiply'),
-    native ? threadedBinaryKernel('Add') : stockKernel('Add'),
-    native ? threadedReluKernel() : stockKernel('Relu'),
+    // The 0.1 kernel set kept the stock ones (copying Identity and Cast); `native: false` does too.
+    ...[
+      identityKernel(),
+      castKernel(),
+      conv2dKernel(),
+      stepKernel(),
+      threadedBinaryKernel('Multiply'),
+      threadedBinaryKernel('Add'),
+      threadedReluKernel(),
+    ].map((config) => (native ? config : stockKernel(config.kernelName))),
   ];
   if (native) configs.push(reluGradKernel);
   else if (tf.getKernel(reluGradKernel.kernelName, WASM) != null)

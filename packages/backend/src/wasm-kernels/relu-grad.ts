@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, WASM } from './kernel-plumbing.js';
-import { activeNativeContext, MIN_ELEMENT_SHARE, nativeContext } from './native-kernels.js';
+import { activeNativeContext, nativeContext } from './native-kernels.js';
 
 /** The wasm-only kernel of the fused relu gradient: inputs `dy` and `x`, same shape, float32. */
 const RELU_GRAD = 'RxfitReluGrad';
@@ -21,10 +21,7 @@ export const reluGradKernel: KernelConfig = {
     const x = inputs['x'] as TensorInfo;
     const native = nativeContext(kernelBackend(backend));
     if (native == null) throw new Error(`${RELU_GRAD}: the native wasm kernels are unreachable`);
-    const out = native.output(x.shape);
-    const at = [native.offset(dy), native.offset(x), native.offset(out)];
-    native.runSplit('relu_grad', tf.util.sizeFromShape(x.shape), MIN_ELEMENT_SHARE, at);
-    return out;
+    return native.runElementwise('relu_grad', [dy, x]);
   },
 };
 
@@ -83,8 +80,7 @@ function fused(dy: tf.Tensor, x: tf.Tensor): (() => tf.Tensor) | null {
   const applies =
     dy.dtype === 'float32' &&
     x.dtype === 'float32' &&
-    dy.shape.length === x.shape.length &&
-    dy.shape.every((d, i) => d === x.shape[i]) &&
+    tf.util.arraysEqual(dy.shape, x.shape) &&
     activeNativeContext() != null;
   return applies ? () => tf.engine().runKernel<tf.Tensor>(RELU_GRAD, { dy, x }) : null;
 }

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { kernelBackend, wrapStockKernel } from './kernel-plumbing.js';
-import { floatBits, MIN_ELEMENT_SHARE, nativeContext } from './native-kernels.js';
+import { floatBits, nativeContext } from './native-kernels.js';
 
 /**
  * `Step` for wasm on float32 tensors as the native SIMD pass of native/elementwise.c, split
@@ -17,16 +16,6 @@ export function stepKernel(): KernelConfig {
     const x = args.inputs['x'] as TensorInfo;
     const native = nativeContext(kernelBackend(args.backend));
     if (native == null || x.dtype !== 'float32') return stock(args);
-    const alphaBits = floatBits(Number(args.attrs?.['alpha'] ?? 0));
-    const out = native.output(x.shape);
-    const [at, outAt] = [native.offset(x), native.offset(out)];
-    native.runSplit(
-      'step',
-      tf.util.sizeFromShape(x.shape),
-      MIN_ELEMENT_SHARE,
-      [at, outAt],
-      [alphaBits],
-    );
-    return out;
+    return native.runElementwise('step', [x], [floatBits(Number(args.attrs?.['alpha'] ?? 0))]);
   });
 }
