@@ -94,3 +94,24 @@ export function convInfo(
     depthwise,
   );
 }
+
+/**
+ * The geometry arguments of the native convolution kernels (native/conv2d-direct.c and
+ * native/conv2d-filter-grad.c take the same twelve, in this order).
+ */
+export function nativeConvArgs(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { convInfo } from './conv-util.js';
+import { convInfo, nativeConvArgs } from './conv-util.js';
 import { composedKernel, kernelBackend, shape4, WASM } from './kernel-plumbing.js';
 import { nativeContext } from './native-kernels.js';
 
@@ -62,21 +62,16 @@ export const conv2dBackpropFilterKernel: KernelConfig = {
     const dy = inputs['dy'] as TensorInfo;
     assertNhwc(attrs['dataFormat']);
     const filterShape = attrs['filterShape'] as [number, number, number, number];
-    const [kh, kw, ci, co] = filterShape;
+    const [, , ci, co] = filterShape;
     const native = nativeContext(backend);
     if (native == null || co % 4 !== 0 || x.dtype !== 'float32' || dy.dtype !== 'float32') {
       return conv2dBackpropFilterComposedKernel.kernelFunc(args);
     }
     const [b, h, w] = x.shape as [number, number, number, number];
     const info = convInfo([b, h, w, ci], filterShape, attrs, 'conv');
-    const dims = [h, w, ci, info.outHeight, info.outWidth, co, kh, kw] as const;
-    const rest = [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     // Shares of the batch, each summed into its own zeroed gradient, then added in order.
     const head = [native.offset(x), native.offset(dy)];
-    return native.runSplitSummed('conv2d_filter_grad', b, 1, filterShape, true, head, [
-      ...dims,
-      ...rest,
-    ]);
+    return native.runSplitSummed('conv2d_filter_grad', b, 1, filterShape, true, head, nativeConvArgs(info));
   },
 };
 

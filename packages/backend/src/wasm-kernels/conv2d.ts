@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { convInfo } from './conv-util.js';
+import { convInfo, nativeConvArgs } from './conv-util.js';
 import { kernelBackend, pair, wrapStockKernel } from './kernel-plumbing.js';
 import { nativeContext } from './native-kernels.js';
 
@@ -42,9 +42,7 @@ export function conv2dKernel(): KernelConfig {
     const info = convInfo([b, h, w, ci], [kh, kw, ci, co], attrs, 'conv');
     const out = native.output([b, info.outHeight, info.outWidth, co]);
     const at = [native.offset(x), native.offset(filter), native.offset(out)];
-    const dims = [h, w, ci, info.outHeight, info.outWidth, co, kh, kw];
-    const rest = [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
-    native.runSplit('conv2d_direct', b * info.outHeight, MIN_ROWS, at, [...dims, ...rest]);
+    native.runSplit('conv2d_direct', b * info.outHeight, MIN_ROWS, at, nativeConvArgs(info));
     return out;
   });
 }
