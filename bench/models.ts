@@ -17,11 +17,14 @@ export function mlp(): tf.Sequential {
   return model;
 }
 
-/** A seeded batch of the seed CNN's input (64x64 RGB) and binary labels; the caller disposes it. */
-export function seedBatch(size: number): { xs: tf.Tensor; ys: tf.Tensor } {
+/**
+ * A seeded batch of the seed CNN's input (64x64 RGB) and binary labels (seeds `seed` and
+ * `seed + 1`); the caller disposes it.
+ */
+export function seedBatch(size: number, seed = 1): { xs: tf.Tensor; ys: tf.Tensor } {
   return {
-    xs: tf.randomUniform([size, 64, 64, 3], 0, 1, 'float32', 1),
-    ys: tf.cast(tf.greater(tf.randomUniform([size, 1], 0, 1, 'float32', 2), 0.5), 'float32'),
+    xs: tf.randomUniform([size, 64, 64, 3], 0, 1, 'float32', seed),
+    ys: tf.cast(tf.greater(tf.randomUniform([size, 1], 0, 1, 'float32', seed + 1), 0.5), 'float32'),
   };
 }
 

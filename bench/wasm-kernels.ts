@@ -126,7 +126,7 @@ const pool = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
 function seedKernels(): KernelCase[] {
   const r = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
   const convFlops = (dy: number[], k: number[]) =>
-    2 * dy.reduce((a, b) => a * b) * k[0]! * k[1]! * k[2]!;
+    2 * tf.util.sizeFromShape(dy) * k[0]! * k[1]! * k[2]!;
   const c1 = { x: [BATCH, 64, 64, 3], f: [3, 3, 3, 32], y: [BATCH, 62, 62, 32] };
   const c2 = { x: [BATCH, 31, 31, 32], f: [3, 3, 32, 32], y: [BATCH, 29, 29, 32] };
   const dense = 2 * BATCH * 6272 * 128;
@@ -230,7 +230,7 @@ function interleaved(fn: () => tf.Tensor, runs: number, peak: () => tf.Tensor) {
     const ms = timeOnce(fn);
     if (i > 0) [best, bestPeak] = [Math.min(best, ms), Math.min(bestPeak, p)];
   }
-  return { ms: best, peakGflops: PEAK_FLOPS / bestPeak / 1e6 };
+  return { ms: best, peakGflops: gflops(PEAK_FLOPS, bestPeak) };
 }
 
 /**
@@ -247,6 +247,8 @@ function timeOnce(fn: () => tf.Tensor): number {
 }
 
 const PEAK_FLOPS = 2 * 1024 ** 3;
+/** GFLOPS of `flops` done in `ms`. */
+const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
 
 /**
  * FLOPs of one training step of a model of conv2d and dense layers: forward, filter gradient
@@ -257,11 +259,11 @@ function stepFlops(model: tf.LayersModel): number {
   let first = true;
   for (const layer of model.layers) {
     const out = layer.outputShape as number[];
-    const perPass = (k: number) => 2 * BATCH * out.slice(1).reduce((a, b) => a * b) * k;
+    const perPass = (k: number) => 2 * BATCH * tf.util.sizeFromShape(out.slice(1)) * k;
     const kernel = layer.getWeights()[0];
     if (kernel == null || kernel.rank < 2) continue;
     // conv2d kernel [kh, kw, ci, co]: kh·kw·ci MACs per output; dense [in, out]: in.
-    const macs = kernel.shape.slice(0, -1).reduce((a, b) => a * b);
+    const macs = tf.util.sizeFromShape(kernel.shape.slice(0, -1));
     total += perPass(macs) * (first ? 2 : 3);
     first = false;
   }
@@ -323,7 +325,7 @@ async function timeStepsInterleaved(steps: number, peak: () => tf.Tensor) {
     return {
       min: Math.min(...times),
       median: median(times),
-      peakGflops: PEAK_FLOPS / bestPeak / 1e6,
+      peakGflops: gflops(PEAK_FLOPS, bestPeak),
     };
   } finally {
     tf.dispose([xs, ys]);
@@ -335,8 +337,7 @@ async function timeStepsInterleaved(steps: number, peak: () => tf.Tensor) {
 async function timeEpoch(): Promise<number> {
   const model = seedCnn();
   const n = EPOCH_BATCHES * BATCH;
-  const xs = tf.randomUniform([n, 64, 64, 3], 0, 1, 'float32', 3);
-  const ys = tf.cast(tf.greater(tf.randomUniform([n, 1], 0, 1, 'float32', 4), 0.5), 'float32');
+  const { xs, ys } = seedBatch(n, 3);
   try {
     // verbose is a const enum of tfjs-layers that tfjs does not re-export (as in fit-overhead.ts).
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
@@ -355,12 +356,14 @@ function inChild(threads: number, variant: Variant): Promise<ChildResult> {
   return runSelfAsChild<ChildResult>(import.meta.url, [String(threads), variant]);
 }
 
-const pct = (flops: number, ms: number, peak: number) => (100 * flops) / (ms * 1e6) / peak;
+const pct = (flops: number, ms: number, peak: number) => (100 * gflops(flops, ms)) / peak;
+
+/** A run's fastest step over its limit: the step's FLOPs at the matMul peak measured with it. */
+const stepToLimit = (r: ChildResult): number => r.stepMin / (r.stepFlops / r.stepPeakGflops / 1e6);
 
 /** Of several runs of one configuration, the one whose step was closest to its limit. */
 function best(results: readonly ChildResult[]): ChildResult {
-  const ratio = (r: ChildResult) => r.stepMin / (r.stepFlops / r.stepPeakGflops / 1e6);
-  return [...results].sort((x, y) => ratio(x) - ratio(y))[0]!;
+  return [...results].sort((x, y) => stepToLimit(x) - stepToLimit(y))[0]!;
 }
 
 /** Runs the children and prints the tables; returns the best run of each configuration. */
@@ -403,7 +406,7 @@ export async function main(log: (line: string) => void = console.log): Promise<C
     });
     for (const v of VARIANTS) {
       const runs = runsOf(v);
-      const ratios = runs.map((r) => r.stepMin / (r.stepFlops / r.stepPeakGflops / 1e6));
+      const ratios = runs.map(stepToLimit);
       log(
         `  step ${v.padEnd(6)}: min ${Math.min(...runs.map((r) => r.stepMin)).toFixed(1)} ms, median ${median(runs.map((r) => r.stepMedian)).toFixed(1)} ms; limit ${(runs[0]!.stepFlops / 1e9).toFixed(2)} GFLOP ÷ the peak interleaved with the steps; min/limit per round ${ratios.map((x) => x.toFixed(2)).join(', ')}: median ${median(ratios).toFixed(2)}x`,
       );

@@ -26,7 +26,7 @@ export function sumKernel(native = true): KernelConfig {
     const context = native && axes === 'all' ? nativeContext(backend) : null;
     if (context != null) {
       const c = x.shape[3]!;
-      const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
+      const rows = tf.util.sizeFromShape(x.shape) / c;
       // Each share of the rows is summed into its own output (sum_rows overwrites it).
       const shape = keepDims ? [1, 1, 1, c] : [c];
       return context.runSplitSummed('sum_rows', rows, 1024, shape, false, [context.offset(x)], [c]);
