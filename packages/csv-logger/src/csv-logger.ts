@@ -7,10 +7,9 @@ import {
   readHeader,
   reconcile,
   withoutTornLine,
-  type CsvFileContent,
   type CsvFileSystem,
 } from './csv-file.js';
-import { formatRow, rowCells, type CsvDialect } from './format.js';
+import { formatRow, ROW_END, rowCells, type CsvDialect } from './format.js';
 import { csvLoggerDecider, type CsvLoggerCommand } from './decider.js';
 
 const BY = 'csvLogger';
@@ -84,7 +83,9 @@ export function csvLogger(
       const fold = decisionFold(csvLoggerDecider);
       // Writes in epoch order, each awaited by the loop, a failure naming csvLogger.
       const effects = effectQueue(BY);
-      let file: CsvFileContent | undefined;
+      // What the next row needs to know of the file: its header, and whether its last line lacks
+      // its end (a file not written by rxfit). The file's text itself is not kept.
+      let file: { columns: readonly string[] | undefined; lineOpen: boolean } | undefined;
       // A new run's first row replaces the file; until then the earlier run's file is untouched.
       let replace = false;
       let warned = new Set<string>();
@@ -101,7 +102,7 @@ export function csvLogger(
           // and then replaces the file, so a run that fails before any epoch ends (a typo'd
           // monitor, a folder in the way) leaves the earlier run's log as it was.
           replace = true;
-          file = { text: '', columns: undefined };
+          file = { columns: undefined, lineOpen: false };
           return;
         }
         replace = false;
@@ -109,29 +110,25 @@ export function csvLogger(
         // Cutting a torn row never touches the header line: one parse serves both.
         const header = await readHeader(existing, dialect);
         const read = withoutTornLine(existing, header, dialect);
-        const text = read.text;
+        let next = read.text;
+        let columns = header;
+        if (decision.resume && decision.rows.length === 0) {
+          // A resume with no finished epoch: the interrupted run had emptied the file unless appending.
+          if (!append) [next, columns] = ['', undefined];
+        } else if (decision.resume) {
+          columns = header ?? ['epoch', ...(decision.keys ?? [])];
+          const base = header ? read.text : endLine(read.text) + (await formatRow(columns, dialect));
+          next = await reconcile({ text: base, columns }, decision.rows, columns, dialect);
+        }
+        // One atomic rewrite at most: the torn line cut, the replayed rows reconciled.
+        if (next !== existing) await fs.writeAtomically(path, next);
         if (read.torn !== undefined) {
-          await fs.writeAtomically(path, text);
           control.warn(
             `${BY}: cut a torn last line from '${path}' (${read.torn.length} characters without a line end, from a crash during a write)`,
             { by: BY },
           );
         }
-        if (!decision.resume || decision.rows.length === 0) {
-          // A resume with no finished epoch: the interrupted run had emptied the file unless appending.
-          if (decision.resume && !append && text !== '') {
-            await fs.writeAtomically(path, '');
-            file = { text: '', columns: undefined };
-            return;
-          }
-          file = { text, columns: header };
-          return;
-        }
-        const columns = header ?? ['epoch', ...(decision.keys ?? [])];
-        const base = header ? text : endLine(text) + (await formatRow(columns, dialect));
-        const next = await reconcile({ text: base, columns }, decision.rows, columns, dialect);
-        if (next !== text) await fs.writeAtomically(path, next);
-        file = { text: next, columns };
+        file = { columns, lineOpen: endLine(next) !== next };
       };
 
       const write = async (
@@ -139,11 +136,12 @@ export function csvLogger(
         control: RunControl,
       ): Promise<void> => {
         if (!file) await open({ type: 'open', resume: false, rows: [], keys: undefined }, control);
-        const before = file?.text ?? '';
-        let { text, columns } = file ?? { text: '', columns: undefined };
+        let { columns } = file ?? { columns: undefined };
+        // What this epoch adds to the file: the end of an open last line, the header, the row.
+        let chunk = file?.lineOpen ? ROW_END : '';
         if (!columns) {
           columns = ['epoch', ...decision.keys];
-          text = endLine(text) + (await formatRow(columns, dialect));
+          chunk += await formatRow(columns, dialect);
         }
         const known = columns;
         const dropped = Object.keys(decision.row.logs).filter(
@@ -156,17 +154,15 @@ export function csvLogger(
             { by: BY },
           );
         }
-        text =
-          endLine(text) +
-          (await formatRow(rowCells(columns, decision.row.epoch, decision.row.logs), dialect));
+        chunk += await formatRow(rowCells(columns, decision.row.epoch, decision.row.logs), dialect);
         if (replace) {
-          await fs.writeAtomically(path, text);
+          await fs.writeAtomically(path, chunk);
           replace = false;
         } else {
           // One append (and fsync) per epoch: the rows written before are never rewritten.
-          await fs.appendText(path, text.slice(before.length));
+          await fs.appendText(path, chunk);
         }
-        file = { text, columns };
+        file = { columns, lineOpen: false };
       };
 
       return source.pipe(
