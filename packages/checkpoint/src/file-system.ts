@@ -169,8 +169,7 @@ async function saveArtifacts(
   const parent = dirname(target);
   const name = basename(target);
   const old = `${target}.old`;
-  await fs.mkdir(parent);
-  await checkTarget(fs, target, SAVING);
+  await checkCheckpointTarget(fs, target);
   // A crash may have left temporary directories of earlier saves: they are never loaded, remove them.
   for (const entry of await fs.readdir(parent)) {
     if (entry.startsWith(`${name}.tmp-`)) await fs.remove(join(parent, entry));
@@ -233,20 +232,23 @@ async function saveArtifacts(
  * @throws Error naming the path and what is in the way.
  */
 export async function checkCheckpointTarget(fs: FileSystemPort, target: string, owner = SAVING): Promise<void> {
-  const parent = dirname(target);
-  try {
-    await fs.mkdir(parent);
-  } catch (error) {
-    throw new Error(`${owner}: cannot create the folder ${parent} for ${target}: ${(error as Error).message}`, { cause: error });
-  }
-  await checkTarget(fs, target, owner);
-}
-
-async function checkTarget(fs: FileSystemPort, target: string, owner: string): Promise<void> {
+  await ensureFolder(fs, dirname(target), owner, target);
   const kind = await fs.kind(target);
   const found: EntryKind = kind === undefined ? 'missing' : kind === 'directory' ? 'folder' : kind;
   const entries = found === 'folder' ? await fs.readdir(target) : [];
   checkFileTarget(owner, target, found, entries, { kind: 'folder', owns: (name) => CHECKPOINT_FILES.has(name) });
+}
+
+/**
+ * Creates `folder` (and its parents) through the port.
+ * @throws Error naming the folder and `forPath`, the path it is created for.
+ */
+export async function ensureFolder(fs: FileSystemPort, folder: string, owner: string, forPath: string): Promise<void> {
+  try {
+    await fs.mkdir(folder);
+  } catch (error) {
+    throw new Error(`${owner}: cannot create the folder ${folder} for ${forPath}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function loadArtifacts(fs: FileSystemPort, path: string): Promise<tf.io.ModelArtifacts> {

@@ -19,7 +19,7 @@ import {
 } from '@rxfit/core/operator-kit';
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { dirname, resolve } from 'node:path';
-import { checkCheckpointTarget, nodeFileSystem, type FileSystemPort } from './file-system.js';
+import { checkCheckpointTarget, ensureFolder, nodeFileSystem, type FileSystemPort } from './file-system.js';
 import { parseTemplate, pythonFormat, type TemplatePart } from './python-format.js';
 import { checkpointDeciderOf, type CheckpointConfig, type CheckpointState, type SavePoint } from './decider.js';
 import { saveModel } from './save-model.js';
@@ -266,14 +266,7 @@ async function checkWhereItWrites(settings: Settings): Promise<void> {
   if (fixed) return checkCheckpointTarget(fs, resolve(settings.filepath), NAME);
   const first = settings.template[0];
   const prefix = typeof first === 'string' ? first : '';
-  const folder = dirname(resolve(`${prefix}x`));
-  try {
-    await fs.mkdir(folder);
-  } catch (error) {
-    throw new Error(`${NAME}: cannot create the folder ${folder} for ${settings.filepath}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  await ensureFolder(fs, dirname(resolve(`${prefix}x`)), NAME, settings.filepath);
 }
 
 /** Keras' `_get_file_path`: `epoch` and `batch` 1-based; a log named `batch` wins over the batch index. */
