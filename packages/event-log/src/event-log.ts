@@ -1,9 +1,16 @@
 import { closeSync } from 'node:fs';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { controlOf, type TrainingEvent } from '@rxfit/core';
-import { checkInteger, checkOptions, failRun } from '@rxfit/core/operator-kit';
-import { serializeEvent } from './format.js';
-import { nodeLogFileIo, openLog, type LogFileIo } from './log-file.js';
+import {
+  checkInteger,
+  checkOptions,
+  failRun,
+  nodeLogFileIo,
+  openAppendLog,
+  type LogFileIo,
+  type LogHeader,
+} from '@rxfit/core/operator-kit';
+import { checkHeader, headerLine, serializeEvent } from './format.js';
 
 /** Options of {@link eventLog}. */
 export interface EventLogOptions {
@@ -16,6 +23,8 @@ export interface EventLogOptions {
 }
 
 const BY = 'eventLog';
+/** The rxfit v1 header a log opens with, and the check of an existing log's first line. */
+const EVENT_LOG_HEADER: LogHeader = { line: headerLine(), check: checkHeader };
 
 /** Events after which the buffer is written and synced. */
 function isFlushPoint(event: TrainingEvent): boolean {
@@ -88,7 +97,7 @@ export function eventLog(path: string, options: EventLogOptions = {}): MonoTypeO
             const control = controlOf(event, 'eventLog');
             try {
               if (fd === undefined) {
-                const opened = openLog(path, io);
+                const opened = openAppendLog(BY, path, 'event log', EVENT_LOG_HEADER, io);
                 fd = opened.fd;
                 for (const repair of opened.repairs) {
                   if (control) control.warn(repair, { by: BY });
