@@ -130,42 +130,35 @@ function seedKernels(): KernelCase[] {
   const c1 = { x: [BATCH, 64, 64, 3], f: [3, 3, 3, 32], y: [BATCH, 62, 62, 32] };
   const c2 = { x: [BATCH, 31, 31, 32], f: [3, 3, 32, 32], y: [BATCH, 29, 29, 32] };
   const dense = 2 * BATCH * 6272 * 128;
+  /** A conv layer's forward pass and filter gradient, and its input gradient when it has one. */
+  const convCases = (
+    layer: string,
+    shape: string,
+    c: typeof c1,
+    seeds: { x: number; f: number; dy: number },
+    inputGradient: boolean,
+  ): KernelCase[] => {
+    const flops = convFlops(c.y, c.f);
+    const cases = [
+      kernelCase(`${layer} forward ${shape}`, 'Conv2D', flops, () => ({ x: r(c.x, seeds.x), filter: r(c.f, seeds.f) }), conv()),
+      kernelCase(`${layer} Conv2DBackpropFilter`, 'Conv2DBackpropFilter', flops, () => ({ x: r(c.x, seeds.x), dy: r(c.y, seeds.dy) }), {
+        ...conv(),
+        filterShape: c.f,
+      }),
+    ];
+    if (inputGradient) {
+      cases.push(
+        kernelCase(`${layer} Conv2DBackpropInput`, 'Conv2DBackpropInput', flops, () => ({ dy: r(c.y, seeds.dy), filter: r(c.f, seeds.f) }), {
+          ...conv(),
+          inputShape: c.x,
+        }),
+      );
+    }
+    return cases;
+  };
   return [
-    kernelCase(
-      'conv1 forward (3→32, 64x64)',
-      'Conv2D',
-      convFlops(c1.y, c1.f),
-      () => ({ x: r(c1.x, 1), filter: r(c1.f, 2) }),
-      conv(),
-    ),
-    kernelCase(
-      'conv1 Conv2DBackpropFilter',
-      'Conv2DBackpropFilter',
-      convFlops(c1.y, c1.f),
-      () => ({ x: r(c1.x, 1), dy: r(c1.y, 3) }),
-      { ...conv(), filterShape: c1.f },
-    ),
-    kernelCase(
-      'conv2 forward (32→32, 31x31)',
-      'Conv2D',
-      convFlops(c2.y, c2.f),
-      () => ({ x: r(c2.x, 4), filter: r(c2.f, 5) }),
-      conv(),
-    ),
-    kernelCase(
-      'conv2 Conv2DBackpropFilter',
-      'Conv2DBackpropFilter',
-      convFlops(c2.y, c2.f),
-      () => ({ x: r(c2.x, 4), dy: r(c2.y, 6) }),
-      { ...conv(), filterShape: c2.f },
-    ),
-    kernelCase(
-      'conv2 Conv2DBackpropInput',
-      'Conv2DBackpropInput',
-      convFlops(c2.y, c2.f),
-      () => ({ dy: r(c2.y, 6), filter: r(c2.f, 5) }),
-      { ...conv(), inputShape: c2.x },
-    ),
+    ...convCases('conv1', '(3→32, 64x64)', c1, { x: 1, f: 2, dy: 3 }, false),
+    ...convCases('conv2', '(32→32, 31x31)', c2, { x: 4, f: 5, dy: 6 }, true),
     kernelCase(
       'dense1 forward (6272→128)',
       'BatchMatMul',
